@@ -1,0 +1,109 @@
+// Frame encoder for both roles (RFC 6455 §5.2). A server frame is header +
+// payload in one Buffer, so a broadcast can build it once and write the same
+// bytes to every recipient. A client frame is masked with a fresh key.
+
+import { Opcode } from './constants.js';
+import { applyMask, writeMaskKey } from './mask.js';
+
+export interface EncodeOptions {
+  /** Mask the payload (clients must, servers must not). */
+  mask?: boolean;
+  /** FIN bit; false for all but the last fragment. Default true. */
+  fin?: boolean;
+  /** RSV1 bit, for an extension that claimed it. */
+  rsv1?: boolean;
+}
+
+/** Size of the header for a payload of `length` bytes. */
+export function headerSize(length: number, mask: boolean): number {
+  const base = length < 126 ? 2 : length < 0x10000 ? 4 : 10;
+  return mask ? base + 4 : base;
+}
+
+/** Writes a frame header into `target` at 0; returns where the payload starts. */
+function writeHeader(target: Buffer, opcode: number, length: number, fin: boolean, rsv1: boolean, mask: boolean): number {
+  target[0] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
+  const maskBit = mask ? 0x80 : 0;
+  let pos: number;
+  if (length < 126) {
+    target[1] = maskBit | length;
+    pos = 2;
+  } else if (length < 0x10000) {
+    target[1] = maskBit | 126;
+    target[2] = length >>> 8;
+    target[3] = length & 0xff;
+    pos = 4;
+  } else {
+    target[1] = maskBit | 127;
+    // RFC 6455 §5.2: 64-bit network order length; Buffer lengths fit in 53 bits.
+    target.writeUInt32BE(Math.floor(length / 0x100000000), 2);
+    target.writeUInt32BE(length >>> 0, 6);
+    pos = 10;
+  }
+  if (mask) {
+    writeMaskKey(target, pos);
+    pos += 4;
+  }
+  return pos;
+}
+
+/**
+ * Encodes one complete frame (header and payload in a single Buffer). When
+ * masking, the payload is copied and masked; the caller's buffer is untouched.
+ */
+export function encodeFrame(opcode: number, payload: Uint8Array, options: EncodeOptions = {}): Buffer {
+  const mask = options.mask === true;
+  const length = payload.length;
+  const out = Buffer.allocUnsafe(headerSize(length, mask) + length);
+  const pos = writeHeader(out, opcode, length, options.fin !== false, options.rsv1 === true, mask);
+  out.set(payload, pos);
+  if (mask && length > 0) applyMask(out, out.subarray(pos - 4, pos), pos, pos + length);
+  return out;
+}
+
+/**
+ * Encodes only the header of an unmasked frame, for large payloads that are
+ * written after it without being copied (the socket gathers both).
+ */
+export function encodeHeader(opcode: number, length: number, options: EncodeOptions = {}): Buffer {
+  const out = Buffer.allocUnsafe(headerSize(length, false));
+  writeHeader(out, opcode, length, options.fin !== false, options.rsv1 === true, false);
+  return out;
+}
+
+/** The payload of a close frame: 2-byte code then the UTF-8 reason (§5.5.1). */
+export function encodeClosePayload(code: number | undefined, reason: string | Buffer = ''): Buffer {
+  if (code === undefined || code === 1005) return Buffer.alloc(0);
+  const reasonBytes = typeof reason === 'string' ? Buffer.from(reason) : reason;
+  const out = Buffer.allocUnsafe(2 + reasonBytes.length);
+  out.writeUInt16BE(code, 0);
+  out.set(reasonBytes, 2);
+  return out;
+}
+
+/** Converts what `send()` accepts into bytes without copying where possible. */
+export function toBuffer(data: string | Buffer | ArrayBuffer | ArrayBufferView | readonly Buffer[]): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (typeof data === 'string') return Buffer.from(data);
+  if (data instanceof ArrayBuffer) return Buffer.from(data);
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (Array.isArray(data)) return Buffer.concat(data as Buffer[]);
+  return Buffer.from(String(data));
+}
+
+/**
+ * A complete unmasked server frame for one message, built once so that a
+ * broadcast writes the very same Buffer to every recipient.
+ */
+export function prepareFrame(data: string | Buffer | ArrayBuffer | ArrayBufferView, isBinary: boolean): Buffer {
+  const opcode = isBinary ? Opcode.Binary : Opcode.Text;
+  if (typeof data === 'string') {
+    // Encode the string straight into the frame, skipping an intermediate Buffer.
+    const length = Buffer.byteLength(data);
+    const out = Buffer.allocUnsafe(headerSize(length, false) + length);
+    const pos = writeHeader(out, opcode, length, true, false, false);
+    out.write(data, pos);
+    return out;
+  }
+  return encodeFrame(opcode, toBuffer(data));
+}

@@ -1,0 +1,30 @@
+// A protocol violation detected while parsing: carries the close code the
+// connection must be failed with (RFC 6455 §7.1.7) and a stable string code.
+
+export type ProtocolErrorCode =
+  | 'WS_ERR_INVALID_OPCODE'
+  | 'WS_ERR_UNEXPECTED_RSV'
+  | 'WS_ERR_EXPECTED_MASK'
+  | 'WS_ERR_UNEXPECTED_MASK'
+  | 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH'
+  | 'WS_ERR_EXPECTED_FIN'
+  | 'WS_ERR_UNEXPECTED_CONTINUATION'
+  | 'WS_ERR_EXPECTED_CONTINUATION'
+  | 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH'
+  | 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
+  | 'WS_ERR_INVALID_UTF8'
+  | 'WS_ERR_INVALID_CLOSE_CODE'
+  | 'WS_ERR_INVALID_CLOSE_PAYLOAD';
+
+export class ProtocolError extends Error {
+  readonly code: ProtocolErrorCode;
+  /** The close code to send when failing the connection (1002, 1007, 1009). */
+  readonly closeCode: number;
+
+  constructor(message: string, code: ProtocolErrorCode, closeCode: number) {
+    super(message);
+    this.name = 'ProtocolError';
+    this.code = code;
+    this.closeCode = closeCode;
+  }
+}

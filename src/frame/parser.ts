@@ -1,0 +1,350 @@
+// Streaming, sans-I/O frame parser (RFC 6455 §5). Bytes go in through
+// `push()`, in chunks split at any byte boundary; complete messages and
+// control frames come out through the sink. It never touches a socket.
+//
+// Payloads are sliced from the input chunks whenever a frame lies within one
+// chunk (no copy); masked payloads are unmasked in place, so callers hand over
+// ownership of the chunks they push.
+
+import { MAX_CONTROL_PAYLOAD, Opcode } from './constants.js';
+import { isValidCloseCode } from './close-codes.js';
+import { ProtocolError, type ProtocolErrorCode } from './errors.js';
+import { applyMask } from './mask.js';
+import { isUtf8, Utf8Validator } from './utf8.js';
+import { constants as bufferConstants } from 'node:buffer';
+
+/** Largest payload a single Buffer can hold on this platform. */
+const MAX_BUFFER = bufferConstants.MAX_LENGTH;
+
+export type Role = 'server' | 'client';
+
+export interface ParserSink {
+  /** A complete data message. `data` is a Buffer the sink may keep. */
+  onMessage(data: Buffer, isBinary: boolean): void;
+  onPing(payload: Buffer): void;
+  onPong(payload: Buffer): void;
+  /** A close frame. `code` is 1005 when the frame had no payload. */
+  onClose(code: number, reason: Buffer): void;
+  /** A protocol violation; the parser stops and ignores further input. */
+  onError(error: ProtocolError): void;
+}
+
+export interface ParserOptions {
+  /** Which side we are: a server requires masked frames, a client forbids them. */
+  role: Role;
+  /** Largest message (sum of its fragments) accepted, in bytes. 0 = no limit. */
+  maxPayload?: number;
+  /** RSV bits claimed by a negotiated extension (bit mask of 0x40/0x20/0x10). */
+  allowedRsv?: number;
+  /** Skip UTF-8 validation of text messages (close reasons are still checked). */
+  skipUtf8Validation?: boolean;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+// States of the frame reader.
+const S_HEADER = 0;
+const S_PAYLOAD = 1;
+const S_FAILED = 2;
+
+export class FrameParser {
+  private readonly sink: ParserSink;
+  private readonly server: boolean;
+  private readonly maxPayload: number;
+  private readonly allowedRsv: number;
+  private readonly checkUtf8: boolean;
+
+  // Input queue: chunks not consumed yet, the offset into the first one.
+  private chunks: Buffer[] = [];
+  private offset = 0;
+  private buffered = 0;
+
+  private state = S_HEADER;
+  // The frame being read.
+  private fin = false;
+  private opcode = 0;
+  private masked = false;
+  private payloadLength = 0;
+  private maskKey = Buffer.alloc(4);
+
+  // The message being assembled from fragments.
+  private messageOpcode = 0;
+  private fragments: Buffer[] = [];
+  private messageLength = 0;
+  private utf8: Utf8Validator | null = null;
+
+  constructor(options: ParserOptions, sink: ParserSink) {
+    this.sink = sink;
+    this.server = options.role === 'server';
+    this.maxPayload = options.maxPayload ?? 0;
+    this.allowedRsv = options.allowedRsv ?? 0;
+    this.checkUtf8 = !options.skipUtf8Validation;
+  }
+
+  /** True once a protocol error was reported; further input is ignored. */
+  get failed(): boolean {
+    return this.state === S_FAILED;
+  }
+
+  /** Bytes received but not yet consumed by a complete frame. */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  push(chunk: Buffer): void {
+    if (this.state === S_FAILED || chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    while (this.state !== S_FAILED) {
+      if (this.state === S_HEADER) {
+        if (!this.readHeader()) return;
+      } else if (this.buffered >= this.payloadLength) {
+        this.readPayload();
+      } else {
+        return;
+      }
+    }
+  }
+
+  /** Drops buffered input and any partial message (after close or failure). */
+  reset(): void {
+    this.chunks = [];
+    this.offset = 0;
+    this.buffered = 0;
+    this.fragments = [];
+    this.messageLength = 0;
+    this.messageOpcode = 0;
+    this.utf8?.reset();
+    if (this.state !== S_FAILED) this.state = S_HEADER;
+  }
+
+  private byteAt(index: number): number {
+    let i = this.offset + index;
+    for (const c of this.chunks) {
+      if (i < c.length) return c[i];
+      i -= c.length;
+    }
+    return 0;
+  }
+
+  /** Takes `n` bytes off the queue: a slice when possible, a copy otherwise. */
+  private take(n: number): Buffer {
+    if (n === 0) return EMPTY;
+    this.buffered -= n;
+    const first = this.chunks[0];
+    const left = first.length - this.offset;
+    if (n < left) {
+      const out = first.subarray(this.offset, this.offset + n);
+      this.offset += n;
+      return out;
+    }
+    if (n === left) {
+      const out = this.offset === 0 ? first : first.subarray(this.offset);
+      this.chunks.shift();
+      this.offset = 0;
+      return out;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let written = 0;
+    while (written < n) {
+      const c = this.chunks[0];
+      const avail = c.length - this.offset;
+      const want = n - written;
+      if (avail <= want) {
+        c.copy(out, written, this.offset);
+        written += avail;
+        this.chunks.shift();
+        this.offset = 0;
+      } else {
+        c.copy(out, written, this.offset, this.offset + want);
+        this.offset += want;
+        written += want;
+      }
+    }
+    return out;
+  }
+
+  private skip(n: number): void {
+    this.buffered -= n;
+    while (n > 0) {
+      const avail = this.chunks[0].length - this.offset;
+      if (avail <= n) {
+        n -= avail;
+        this.chunks.shift();
+        this.offset = 0;
+      } else {
+        this.offset += n;
+        n = 0;
+      }
+    }
+  }
+
+  private fail(message: string, code: ProtocolErrorCode, closeCode: number): false {
+    this.state = S_FAILED;
+    this.chunks = [];
+    this.buffered = 0;
+    this.fragments = [];
+    this.sink.onError(new ProtocolError(message, code, closeCode));
+    return false;
+  }
+
+  /** Parses a frame header if enough bytes are buffered. */
+  private readHeader(): boolean {
+    if (this.buffered < 2) return false;
+    const b0 = this.byteAt(0);
+    const b1 = this.byteAt(1);
+    const fin = (b0 & 0x80) !== 0;
+    const rsv = b0 & 0x70;
+    const opcode = b0 & 0x0f;
+    const masked = (b1 & 0x80) !== 0;
+    let len = b1 & 0x7f;
+
+    // RFC 6455 §5.2: RSV bits must be 0 unless an extension defines them.
+    if ((rsv & ~this.allowedRsv) !== 0) {
+      return this.fail(`Invalid frame: RSV bits 0x${rsv.toString(16)} set`, 'WS_ERR_UNEXPECTED_RSV', 1002);
+    }
+    const control = (opcode & 0x08) !== 0;
+    if (control) {
+      if (opcode !== Opcode.Close && opcode !== Opcode.Ping && opcode !== Opcode.Pong) {
+        return this.fail(`Invalid frame: reserved opcode 0x${opcode.toString(16)}`, 'WS_ERR_INVALID_OPCODE', 1002);
+      }
+      // RFC 6455 §5.5: control frames must not be fragmented and carry <= 125 bytes.
+      if (!fin) return this.fail('Invalid frame: fragmented control frame', 'WS_ERR_EXPECTED_FIN', 1002);
+      if (len > MAX_CONTROL_PAYLOAD) {
+        return this.fail('Invalid frame: control frame payload over 125 bytes', 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH', 1002);
+      }
+    } else if (opcode === Opcode.Continuation) {
+      if (this.messageOpcode === 0) {
+        return this.fail('Invalid frame: continuation without a message to continue', 'WS_ERR_UNEXPECTED_CONTINUATION', 1002);
+      }
+    } else if (opcode === Opcode.Text || opcode === Opcode.Binary) {
+      // RFC 6455 §5.4: fragments of one message are not interleaved with another.
+      if (this.messageOpcode !== 0) {
+        return this.fail('Invalid frame: new data frame inside a fragmented message', 'WS_ERR_EXPECTED_CONTINUATION', 1002);
+      }
+    } else {
+      return this.fail(`Invalid frame: reserved opcode 0x${opcode.toString(16)}`, 'WS_ERR_INVALID_OPCODE', 1002);
+    }
+    // RFC 6455 §5.1: clients mask every frame, servers never do.
+    if (masked !== this.server) {
+      return this.server
+        ? this.fail('Invalid frame: client frame is not masked', 'WS_ERR_EXPECTED_MASK', 1002)
+        : this.fail('Invalid frame: server frame is masked', 'WS_ERR_UNEXPECTED_MASK', 1002);
+    }
+
+    let headerSize = 2;
+    if (len === 126) {
+      if (this.buffered < 4) return false;
+      len = (this.byteAt(2) << 8) | this.byteAt(3);
+      headerSize = 4;
+    } else if (len === 127) {
+      if (this.buffered < 10) return false;
+      const hi = this.byteAt(2) * 0x1000000 + ((this.byteAt(3) << 16) | (this.byteAt(4) << 8) | this.byteAt(5));
+      const lo = this.byteAt(6) * 0x1000000 + ((this.byteAt(7) << 16) | (this.byteAt(8) << 8) | this.byteAt(9));
+      // RFC 6455 §5.2: the most significant bit must be 0. Lengths above what
+      // a Buffer (and a JS integer) can hold are refused too.
+      if (hi >= 0x80000000) {
+        return this.fail('Invalid frame: 64-bit length has its most significant bit set', 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH', 1002);
+      }
+      const total = hi * 0x100000000 + lo;
+      if (total > MAX_BUFFER) {
+        return this.fail('Frame payload length exceeds what this platform can buffer', 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH', 1009);
+      }
+      len = total;
+      headerSize = 10;
+    }
+    if (masked) {
+      if (this.buffered < headerSize + 4) return false;
+    }
+    // Enforce maxPayload on the running message size before buffering it.
+    if (!control && this.maxPayload > 0 && this.messageLength + len > this.maxPayload) {
+      return this.fail(
+        `Message too big: ${this.messageLength + len} bytes exceeds maxPayload ${this.maxPayload}`,
+        'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
+        1009,
+      );
+    }
+    this.skip(headerSize);
+    if (masked) {
+      const k = this.take(4);
+      this.maskKey[0] = k[0];
+      this.maskKey[1] = k[1];
+      this.maskKey[2] = k[2];
+      this.maskKey[3] = k[3];
+    }
+    this.fin = fin;
+    this.opcode = opcode;
+    this.masked = masked;
+    this.payloadLength = len;
+    this.state = S_PAYLOAD;
+    return true;
+  }
+
+  private readPayload(): void {
+    const payload = this.take(this.payloadLength);
+    if (this.masked && payload.length > 0) applyMask(payload, this.maskKey);
+    this.state = S_HEADER;
+    const opcode = this.opcode;
+    if (opcode >= 0x8) {
+      this.controlFrame(opcode, payload);
+      return;
+    }
+    if (opcode !== Opcode.Continuation) this.messageOpcode = opcode;
+    const text = this.messageOpcode === Opcode.Text && this.checkUtf8;
+    if (this.fin && this.fragments.length === 0) {
+      // The common case: an unfragmented message, delivered without copying.
+      this.messageOpcode = 0;
+      if (text && !isUtf8(payload)) {
+        this.fail('Invalid UTF-8 in text message', 'WS_ERR_INVALID_UTF8', 1007);
+        return;
+      }
+      this.sink.onMessage(payload, opcode === Opcode.Binary);
+      return;
+    }
+    if (text) {
+      if (this.utf8 === null) this.utf8 = new Utf8Validator();
+      if (!this.utf8.push(payload) || (this.fin && !this.utf8.finish())) {
+        this.fail('Invalid UTF-8 in text message', 'WS_ERR_INVALID_UTF8', 1007);
+        return;
+      }
+    }
+    if (payload.length > 0) this.fragments.push(payload);
+    this.messageLength += payload.length;
+    if (!this.fin) return;
+    const isBinary = this.messageOpcode === Opcode.Binary;
+    const data = this.fragments.length === 1 ? this.fragments[0] : Buffer.concat(this.fragments, this.messageLength);
+    this.fragments = [];
+    this.messageLength = 0;
+    this.messageOpcode = 0;
+    this.sink.onMessage(data, isBinary);
+  }
+
+  private controlFrame(opcode: number, payload: Buffer): void {
+    if (opcode === Opcode.Ping) {
+      this.sink.onPing(payload);
+    } else if (opcode === Opcode.Pong) {
+      this.sink.onPong(payload);
+    } else {
+      // RFC 6455 §5.5.1: an optional 2-byte code, then an optional UTF-8 reason.
+      if (payload.length === 0) {
+        this.sink.onClose(1005, EMPTY);
+        return;
+      }
+      if (payload.length === 1) {
+        this.fail('Invalid close frame: 1-byte payload', 'WS_ERR_INVALID_CLOSE_PAYLOAD', 1002);
+        return;
+      }
+      const code = payload.readUInt16BE(0);
+      if (!isValidCloseCode(code)) {
+        this.fail(`Invalid close code ${code}`, 'WS_ERR_INVALID_CLOSE_CODE', 1002);
+        return;
+      }
+      const reason = payload.subarray(2);
+      if (!isUtf8(reason)) {
+        this.fail('Invalid UTF-8 in close reason', 'WS_ERR_INVALID_UTF8', 1007);
+        return;
+      }
+      this.sink.onClose(code, reason);
+    }
+  }
+}

@@ -1,0 +1,92 @@
+// Server side of the opening handshake (RFC 6455 §4.2): validate the upgrade
+// request, build the 101 response, or answer with a real HTTP error.
+
+import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { computeAccept, isValidKey } from './accept.js';
+import { hasToken, isToken, splitTokens } from './tokens.js';
+
+export type UpgradeCheck =
+  | { ok: true; key: string; protocols: Set<string> }
+  | { ok: false; status: number; message: string; headers?: Record<string, string> };
+
+/** Checks an HTTP request against RFC 6455 §4.2.1. */
+export function validateUpgradeRequest(req: IncomingMessage): UpgradeCheck {
+  // §4.2.1 (1): an HTTP/1.1 or higher GET request.
+  if (req.method !== 'GET') {
+    return { ok: false, status: 405, message: 'Invalid HTTP method: a WebSocket upgrade must be a GET', headers: { Allow: 'GET' } };
+  }
+  if (req.httpVersionMajor < 1 || (req.httpVersionMajor === 1 && req.httpVersionMinor < 1)) {
+    return { ok: false, status: 400, message: 'Invalid HTTP version: a WebSocket upgrade needs HTTP/1.1' };
+  }
+  // §4.2.1 (3), (4): Upgrade contains "websocket", Connection contains "Upgrade".
+  if (!hasToken(req.headers.upgrade, 'websocket')) {
+    return { ok: false, status: 400, message: 'Missing or invalid Upgrade header: expected "websocket"' };
+  }
+  if (!hasToken(req.headers.connection, 'upgrade')) {
+    return { ok: false, status: 400, message: 'Missing or invalid Connection header: expected "Upgrade"' };
+  }
+  // §4.2.1 (6): the version must be 13; otherwise answer 426 naming it (§4.4).
+  const version = req.headers['sec-websocket-version'];
+  if (version !== '13') {
+    return {
+      ok: false,
+      status: version === undefined ? 400 : 426,
+      message: version === undefined ? 'Missing Sec-WebSocket-Version header' : `Unsupported WebSocket version ${JSON.stringify(version)}`,
+      headers: { 'Sec-WebSocket-Version': '13' },
+    };
+  }
+  // §4.2.1 (5): a base64 key that decodes to 16 bytes.
+  const key = req.headers['sec-websocket-key'];
+  if (!isValidKey(key)) {
+    return { ok: false, status: 400, message: 'Missing or invalid Sec-WebSocket-Key header' };
+  }
+  const protocols = new Set<string>();
+  for (const p of splitTokens(req.headers['sec-websocket-protocol'])) {
+    if (!isToken(p) || protocols.has(p)) {
+      return { ok: false, status: 400, message: 'Invalid Sec-WebSocket-Protocol header' };
+    }
+    protocols.add(p);
+  }
+  return { ok: true, key, protocols };
+}
+
+/** The 101 Switching Protocols response head, as header lines. */
+export function buildAcceptHeaders(key: string, protocol: string | undefined, extra: readonly string[] = []): string[] {
+  const lines = [
+    'HTTP/1.1 101 Switching Protocols',
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    `Sec-WebSocket-Accept: ${computeAccept(key)}`,
+  ];
+  if (protocol) lines.push(`Sec-WebSocket-Protocol: ${protocol}`);
+  for (const line of extra) lines.push(line);
+  return lines;
+}
+
+/**
+ * Refuses an upgrade with a complete HTTP response, then closes the socket.
+ * Used for every refusal so clients always see a well-formed answer.
+ */
+export function rejectUpgrade(
+  socket: Duplex,
+  status: number,
+  message?: string,
+  headers: Record<string, string | number> = {},
+): void {
+  if (socket.destroyed) return;
+  const text = STATUS_CODES[status] ?? 'Error';
+  const body = message ?? text;
+  const all: Record<string, string | number> = {
+    Connection: 'close',
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    ...headers,
+  };
+  let head = `HTTP/1.1 ${status} ${text}\r\n`;
+  for (const [name, value] of Object.entries(all)) head += `${name}: ${value}\r\n`;
+  socket.once('finish', () => socket.destroy());
+  socket.once('error', () => socket.destroy());
+  socket.end(`${head}\r\n${body}`);
+}

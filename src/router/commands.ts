@@ -1,0 +1,82 @@
+// The protocol-independent vocabulary of the router. Each wire codec (our own
+// JSON protocol, the legacy 0.2.x one) decodes text into a Command and turns
+// an Outcome back into text, so every rule is enforced once, in one place,
+// whichever protocol a client speaks.
+
+import type { WireError } from './errors.js';
+
+/** Who a private message is for: a session id or a public alias. */
+export type Target = { id: string } | { alias: string };
+
+export type Command =
+  | { kind: 'auth'; credentials: unknown }
+  | { kind: 'request'; name: string; body: unknown }
+  | { kind: 'echo'; body: unknown }
+  | { kind: 'broadcast'; event: string; group: string | null; data: unknown }
+  | { kind: 'private'; to: Target; data: unknown }
+  | { kind: 'join'; group: string }
+  | { kind: 'leave'; group: string }
+  | { kind: 'leaveAll' }
+  | { kind: 'clients' }
+  | { kind: 'getAlias' }
+  | { kind: 'getAvailability' }
+  | { kind: 'update'; alias?: string | null; available?: boolean };
+
+export type CommandKind = Command['kind'];
+
+/**
+ * The result of one command. `raw` carries what the application itself passed
+ * to `respond(error, data)`, which the legacy protocol forwards verbatim.
+ */
+export type Outcome =
+  | { ok: true; value: unknown }
+  | { ok: false; error: WireError; raw?: { error: unknown; response: unknown } };
+
+/** What other clients may know about a session. */
+export interface PublicClient {
+  id: string;
+  alias: string | null;
+  available: boolean;
+  publicData: unknown;
+  connected: boolean;
+}
+
+/** A decoded inbound message: the command, or why it was refused. */
+export type Decoded<Ref> =
+  | { ok: true; ref: Ref; command: Command }
+  | { ok: false; ref: Ref | null; error: WireError };
+
+/** One wire protocol: how text becomes commands and results become text. */
+export interface Codec<Ref = unknown> {
+  readonly name: 'v1' | 'legacy';
+  /**
+   * True when a message other than authentication, sent before the session
+   * started, closes the connection (1008) instead of getting an error reply.
+   */
+  readonly closeOnUnauthenticated: boolean;
+  decode(text: string): Decoded<Ref>;
+  /** The reply to one command, or null when the protocol sends none. */
+  reply(ref: Ref | null, command: Command | null, outcome: Outcome): string | null;
+  event(event: string, group: string | null, data: unknown, from: PublicClient | null): string;
+  privateMessage(from: PublicClient, data: unknown): string;
+  presence(client: PublicClient): string;
+}
+
+/** Limits every codec applies while decoding. */
+export interface DecodeLimits {
+  maxDepth: number;
+  maxNameLength: number;
+}
+
+export function ok(value: unknown): Outcome {
+  return { ok: true, value };
+}
+
+export function fail(code: WireError['code'], message: string): Outcome {
+  return { ok: false, error: { code, message } };
+}
+
+/** A non-empty string no longer than the limit: event, request, group and alias names. */
+export function isName(value: unknown, max: number): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= max;
+}

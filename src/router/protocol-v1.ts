@@ -1,0 +1,121 @@
+// Our own wire protocol, version 1 (docs/protocol.md). Selected when the
+// client offers the subprotocol below in Sec-WebSocket-Protocol. Every client
+// message carries an `id` and gets exactly one answer: a `reply` or an `error`
+// with the same id.
+
+import type { Codec, Command, DecodeLimits, Decoded, PublicClient } from './commands.js';
+import { isName } from './commands.js';
+import type { WireError } from './errors.js';
+import { isRecord, parseUntrusted, stringifySafe } from './json.js';
+
+/** The WebSocket subprotocol that selects this protocol. */
+export const PROTOCOL_V1 = 'ws-node-server.v1';
+
+/** Request ids are chosen by the client: a safe integer or a short string. */
+export type RequestId = number | string;
+
+const MAX_ID_LENGTH = 128;
+
+function isRequestId(value: unknown): value is RequestId {
+  return (typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH) || Number.isSafeInteger(value);
+}
+
+const bad = (ref: RequestId | null, message: string): Decoded<RequestId> => ({
+  ok: false,
+  ref,
+  error: { code: 'bad_message', message },
+});
+
+function decodeFields(msg: Record<string, unknown>, limits: DecodeLimits): Command | string {
+  const name = (v: unknown) => isName(v, limits.maxNameLength);
+  switch (msg.type) {
+    case 'auth':
+      return { kind: 'auth', credentials: msg.credentials ?? null };
+    case 'request':
+      if (!name(msg.name)) return `"name" must be a string of 1 to ${limits.maxNameLength} characters`;
+      return { kind: 'request', name: msg.name, body: msg.data ?? null };
+    case 'broadcast': {
+      const group = msg.group ?? null;
+      if (!name(msg.event)) return `"event" must be a string of 1 to ${limits.maxNameLength} characters`;
+      if (group !== null && !name(group)) return '"group" must be null or a non-empty string';
+      return { kind: 'broadcast', event: msg.event, group, data: msg.data ?? null };
+    }
+    case 'message': {
+      const to = msg.to;
+      if (!isRecord(to)) return '"to" must be an object with "id" or "alias"';
+      if ('id' in to && name(to.id)) return { kind: 'private', to: { id: to.id }, data: msg.data ?? null };
+      if ('alias' in to && name(to.alias)) return { kind: 'private', to: { alias: to.alias }, data: msg.data ?? null };
+      return '"to" must be an object with a string "id" or "alias"';
+    }
+    case 'join':
+    case 'leave':
+      if (!name(msg.group)) return `"group" must be a string of 1 to ${limits.maxNameLength} characters`;
+      return { kind: msg.type, group: msg.group };
+    case 'clients':
+      return { kind: 'clients' };
+    case 'update': {
+      const cmd: Command & { kind: 'update' } = { kind: 'update' };
+      if ('alias' in msg) {
+        if (msg.alias !== null && !name(msg.alias)) return '"alias" must be null or a non-empty string';
+        cmd.alias = msg.alias as string | null;
+      }
+      if ('available' in msg) {
+        if (typeof msg.available !== 'boolean') return '"available" must be a boolean';
+        cmd.available = msg.available;
+      }
+      if (cmd.alias === undefined && cmd.available === undefined) return 'update needs "alias" or "available"';
+      return cmd;
+    }
+    default:
+      return '';
+  }
+}
+
+export function createV1Codec(limits: DecodeLimits): Codec<RequestId> {
+  return {
+    name: 'v1',
+    closeOnUnauthenticated: false,
+    decode(text) {
+      const parsed = parseUntrusted(text, limits);
+      if (!parsed.ok) return bad(null, parsed.reason);
+      const msg = parsed.value;
+      if (!isRecord(msg)) return bad(null, 'a message must be a JSON object');
+      if (!isRequestId(msg.id)) return bad(null, `"id" must be a safe integer or a string of 1 to ${MAX_ID_LENGTH} characters`);
+      if (typeof msg.type !== 'string') return bad(msg.id, '"type" must be a string');
+      const command = decodeFields(msg, limits);
+      if (command === '') {
+        return { ok: false, ref: msg.id, error: { code: 'unknown_type', message: 'unknown message type' } };
+      }
+      if (typeof command === 'string') return bad(msg.id, command);
+      return { ok: true, ref: msg.id, command };
+    },
+    reply(ref, _command, outcome) {
+      if (outcome.ok) {
+        const text = stringifySafe({ type: 'reply', id: ref, data: outcome.value ?? null });
+        if (text !== null) return text;
+        return errorText(ref, { code: 'internal_error', message: 'the response could not be serialized' });
+      }
+      return errorText(ref, outcome.error);
+    },
+    event(event, group, data, from) {
+      const msg: Record<string, unknown> = { type: 'event', event, group, data: data ?? null };
+      if (from !== null) msg.from = { id: from.id, alias: from.alias };
+      return JSON.stringify(msg);
+    },
+    privateMessage(from, data) {
+      return JSON.stringify({ type: 'message', from: { id: from.id, alias: from.alias }, data: data ?? null });
+    },
+    presence(client: PublicClient) {
+      return JSON.stringify({ type: 'presence', client });
+    },
+  };
+}
+
+function errorText(ref: RequestId | null, error: WireError): string {
+  // Application-supplied details may not be serializable; drop them rather than fail.
+  return (
+    stringifySafe({ type: 'error', id: ref, error }) ??
+    JSON.stringify({ type: 'error', id: ref, error: { code: error.code, message: String(error.message) } })
+  );
+}
+

@@ -1,0 +1,194 @@
+// One WebSocket connection as a sans-I/O state machine: bytes in -> events
+// out, commands in -> bytes out. No sockets, no timers: the binding
+// (websocket.ts) owns I/O and time and tells this object what happened.
+//
+// States follow the WebSocket API: CONNECTING (handshake not done), OPEN,
+// CLOSING (a close frame was sent or received), CLOSED (TCP is gone).
+
+import { CloseCode, Opcode } from '../frame/constants.js';
+import { encodeClosePayload, encodeFrame, encodeHeader, toBuffer } from '../frame/encoder.js';
+import { isValidCloseCode } from '../frame/close-codes.js';
+import type { ProtocolError } from '../frame/errors.js';
+import { FrameParser, type Role } from '../frame/parser.js';
+import { isUtf8 } from '../frame/utf8.js';
+
+export const CONNECTING = 0;
+export const OPEN = 1;
+export const CLOSING = 2;
+export const CLOSED = 3;
+export type ReadyState = typeof CONNECTING | typeof OPEN | typeof CLOSING | typeof CLOSED;
+
+/** What the state machine asks of its binding. */
+export interface ConnectionSink {
+  /** Bytes to put on the wire, in order. `more`: the next write continues this frame. */
+  write(bytes: Buffer, more?: boolean): void;
+  deliverMessage(data: Buffer, isBinary: boolean): void;
+  deliverPing(payload: Buffer): void;
+  deliverPong(payload: Buffer): void;
+  /**
+   * The close handshake finished (both frames exchanged) or the connection
+   * was failed: the transport should now be closed. `failed` carries the
+   * protocol error when we failed the connection (RFC 6455 §7.1.7).
+   */
+  shutdown(failed: ProtocolError | null): void;
+}
+
+export interface ConnectionOptions {
+  role: Role;
+  maxPayload?: number;
+  skipUtf8Validation?: boolean;
+  /** Answer pings automatically (RFC 6455 §5.5.2). Default true. */
+  autoPong?: boolean;
+}
+
+/** Payloads at least this big are written after a separate header, uncopied. */
+const GATHER_THRESHOLD = 16 * 1024;
+
+export class Connection {
+  readyState: ReadyState = CONNECTING;
+  /** Close code and reason received from the peer (1005/empty when none given). */
+  closeCode = CloseCode.Abnormal as number;
+  closeReason: Buffer = Buffer.alloc(0);
+  closeSent = false;
+  closeReceived = false;
+
+  readonly role: Role;
+  private readonly sink: ConnectionSink;
+  private readonly parser: FrameParser;
+  private readonly mask: boolean;
+  private readonly autoPong: boolean;
+
+  constructor(options: ConnectionOptions, sink: ConnectionSink) {
+    this.sink = sink;
+    this.role = options.role;
+    this.mask = options.role === 'client';
+    this.autoPong = options.autoPong !== false;
+    this.parser = new FrameParser(
+      { role: options.role, maxPayload: options.maxPayload, skipUtf8Validation: options.skipUtf8Validation },
+      this,
+    );
+  }
+
+  /** The handshake completed. */
+  open(): void {
+    if (this.readyState === CONNECTING) this.readyState = OPEN;
+  }
+
+  /** Bytes from the peer. */
+  receive(chunk: Buffer): void {
+    // RFC 6455 §5.5.1: nothing is processed after a close frame.
+    if (this.closeReceived || this.readyState === CLOSED) return;
+    this.parser.push(chunk);
+  }
+
+  /** The transport is gone (either side closed it, or it failed). */
+  transportClosed(): void {
+    this.readyState = CLOSED;
+    this.parser.reset();
+  }
+
+  /** Encodes a data message. Returns false when not OPEN (nothing written). */
+  send(data: string | Buffer | ArrayBuffer | ArrayBufferView, isBinary: boolean): boolean {
+    if (this.readyState !== OPEN) return false;
+    const opcode = isBinary ? Opcode.Binary : Opcode.Text;
+    const payload = toBuffer(data);
+    if (!this.mask && payload.length >= GATHER_THRESHOLD) {
+      this.sink.write(encodeHeader(opcode, payload.length), true);
+      this.sink.write(payload);
+    } else {
+      this.sink.write(encodeFrame(opcode, payload, { mask: this.mask }));
+    }
+    return true;
+  }
+
+  /** Writes a frame the caller already encoded (see prepareFrame). */
+  sendRaw(frame: Buffer): boolean {
+    if (this.readyState !== OPEN) return false;
+    this.sink.write(frame);
+    return true;
+  }
+
+  ping(payload: Buffer): boolean {
+    return this.control(Opcode.Ping, payload);
+  }
+
+  pong(payload: Buffer): boolean {
+    return this.control(Opcode.Pong, payload);
+  }
+
+  /**
+   * Starts (or answers) the close handshake. Validation of code and reason is
+   * the caller's job (see checkClose) so errors surface where they are made.
+   */
+  close(code?: number, reason?: string | Buffer): void {
+    if (this.closeSent || this.readyState === CLOSED) return;
+    this.closeSent = true;
+    this.readyState = CLOSING;
+    this.sink.write(encodeFrame(Opcode.Close, encodeClosePayload(code, reason), { mask: this.mask }));
+    if (this.closeReceived) this.sink.shutdown(null);
+  }
+
+  private control(opcode: number, payload: Buffer): boolean {
+    if (this.readyState !== OPEN || this.closeSent) return false;
+    this.sink.write(encodeFrame(opcode, payload, { mask: this.mask }));
+    return true;
+  }
+
+  // ---- ParserSink ----
+
+  onMessage(data: Buffer, isBinary: boolean): void {
+    this.sink.deliverMessage(data, isBinary);
+  }
+
+  onPing(payload: Buffer): void {
+    // RFC 6455 §5.5.2: answer with a pong carrying the same payload, unless a
+    // close frame was already sent.
+    if (this.autoPong && this.readyState === OPEN && !this.closeSent) {
+      this.sink.write(encodeFrame(Opcode.Pong, payload, { mask: this.mask }));
+    }
+    this.sink.deliverPing(payload);
+  }
+
+  onPong(payload: Buffer): void {
+    this.sink.deliverPong(payload);
+  }
+
+  onClose(code: number, reason: Buffer): void {
+    this.closeReceived = true;
+    this.closeCode = code;
+    this.closeReason = reason;
+    if (this.readyState === OPEN) this.readyState = CLOSING;
+    if (!this.closeSent) {
+      // RFC 6455 §5.5.1: echo the status code we received (and its reason).
+      this.closeSent = true;
+      this.sink.write(encodeFrame(Opcode.Close, encodeClosePayload(code === 1005 ? undefined : code, reason), { mask: this.mask }));
+    }
+    this.sink.shutdown(null);
+  }
+
+  onError(error: ProtocolError): void {
+    // RFC 6455 §7.1.7: fail the connection: send a close frame with the
+    // matching code (unless one went out already), then drop the transport.
+    this.closeCode = error.closeCode;
+    this.closeReason = Buffer.alloc(0);
+    if (!this.closeSent && this.readyState !== CLOSED) {
+      this.closeSent = true;
+      this.sink.write(encodeFrame(Opcode.Close, encodeClosePayload(error.closeCode), { mask: this.mask }));
+    }
+    if (this.readyState !== CLOSED) this.readyState = CLOSING;
+    this.sink.shutdown(error);
+  }
+}
+
+/** Validates the arguments of close(): throws like the WebSocket API does. */
+export function checkClose(code: number | undefined, reason: string | Buffer | undefined): void {
+  if (code !== undefined && (typeof code !== 'number' || !isValidCloseCode(code) || code === 1005)) {
+    throw new TypeError(`Invalid close code: ${String(code)}; use 1000 or 3000-4999 (or another sendable code)`);
+  }
+  if (reason !== undefined && reason !== '') {
+    const bytes = typeof reason === 'string' ? Buffer.from(reason) : reason;
+    if (bytes.length > 123) throw new SyntaxError('Close reason must be at most 123 bytes');
+    if (!isUtf8(bytes)) throw new SyntaxError('Close reason must be valid UTF-8');
+    if (code === undefined) throw new TypeError('A close reason needs a close code');
+  }
+}

@@ -1,0 +1,431 @@
+// The ws-compatible WebSocket: binds a Connection (the sans-I/O state
+// machine) to a node:net / node:tls socket. Used for both the server's
+// per-connection object and the Node client (see client.ts).
+
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import type { ClientRequest } from 'node:http';
+import { MAX_CONTROL_PAYLOAD } from '../frame/constants.js';
+import { toBuffer } from '../frame/encoder.js';
+import type { ProtocolError } from '../frame/errors.js';
+import { CLOSED, CLOSING, CONNECTING, Connection, OPEN, checkClose, type ConnectionSink, type ReadyState } from './connection.js';
+import { CloseEvent, ErrorEvent, MessageEvent, WsEvent, type EventListenerLike } from './events.js';
+import { corkForTurn } from './write-batch.js';
+
+export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
+export type SendData = string | Buffer | ArrayBuffer | ArrayBufferView;
+
+export interface SocketOptions {
+  maxPayload?: number;
+  skipUTF8Validation?: boolean;
+  autoPong?: boolean;
+  /** How long to wait for the peer's close frame / TCP close. Default 30 s. */
+  closeTimeout?: number;
+}
+
+const kWs = Symbol('ws-node-server.websocket');
+const DEFAULT_CLOSE_TIMEOUT = 30_000;
+const EMPTY = Buffer.alloc(0);
+
+type SocketWithWs = Duplex & { [kWs]?: WebSocketBase };
+
+/**
+ * Shared implementation. The exported `WebSocket` (client.ts) adds the
+ * client constructor; server connections are created with `fromSocket`.
+ */
+export class WebSocketBase extends EventEmitter implements ConnectionSink {
+  static readonly CONNECTING = CONNECTING;
+  static readonly OPEN = OPEN;
+  static readonly CLOSING = CLOSING;
+  static readonly CLOSED = CLOSED;
+  readonly CONNECTING = CONNECTING;
+  readonly OPEN = OPEN;
+  readonly CLOSING = CLOSING;
+  readonly CLOSED = CLOSED;
+
+  /** @internal */ _conn: Connection;
+  /** @internal */ _socket: Duplex | null = null;
+  /** @internal */ _req: ClientRequest | null = null;
+  /** @internal */ _protocol = '';
+  /** @internal */ _url = '';
+  /** @internal */ _error: ProtocolError | null = null;
+  private _binaryType: BinaryType = 'nodebuffer';
+  private _closeTimer: NodeJS.Timeout | null = null;
+  private _closeTimeout: number;
+  private _closeEmitted = false;
+  private _paused = false;
+  private _listenerMap: Map<unknown, (...args: unknown[]) => void> | null = null;
+
+  constructor(role: 'server' | 'client', options: SocketOptions = {}) {
+    super();
+    this._closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
+    this._conn = new Connection(
+      {
+        role,
+        maxPayload: options.maxPayload ?? 100 * 1024 * 1024,
+        skipUtf8Validation: options.skipUTF8Validation,
+        autoPong: options.autoPong,
+      },
+      this,
+    );
+  }
+
+  get readyState(): ReadyState {
+    return this._conn.readyState;
+  }
+  get protocol(): string {
+    return this._protocol;
+  }
+  get extensions(): string {
+    return '';
+  }
+  get url(): string {
+    return this._url;
+  }
+  get isPaused(): boolean {
+    return this._paused;
+  }
+  /** Bytes queued in the socket and not yet handed to the kernel. */
+  get bufferedAmount(): number {
+    return this._socket === null ? 0 : this._socket.writableLength;
+  }
+  get binaryType(): BinaryType {
+    return this._binaryType;
+  }
+  set binaryType(type: BinaryType) {
+    if (type === 'nodebuffer' || type === 'arraybuffer' || type === 'fragments' || type === 'blob') this._binaryType = type;
+  }
+
+  /** @internal Attaches the upgraded socket and any bytes read past the handshake. */
+  _attach(socket: Duplex, head: Buffer): void {
+    const s = socket as SocketWithWs;
+    s[kWs] = this;
+    this._socket = socket;
+    const net = socket as Duplex & { setNoDelay?: (v: boolean) => void; setTimeout?: (ms: number) => void };
+    net.setNoDelay?.(true);
+    net.setTimeout?.(0);
+    // Shared listener functions (not closures): no per-connection functions.
+    socket.on('data', socketOnData);
+    socket.on('end', socketOnEnd);
+    socket.on('close', socketOnClose);
+    socket.on('error', socketOnError);
+    socket.on('drain', socketOnDrain);
+    this._conn.open();
+    if (head.length > 0) this._conn.receive(head);
+  }
+
+  send(data: SendData, options?: { binary?: boolean; fin?: boolean; mask?: boolean; compress?: boolean } | ((err?: Error | null) => void), cb?: (err?: Error | null) => void): void {
+    if (typeof options === 'function') {
+      cb = options;
+      options = undefined;
+    }
+    if (this.readyState === CONNECTING) throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
+    const isBinary = options?.binary ?? typeof data !== 'string';
+    if (this.readyState !== OPEN) {
+      notOpen(this, cb);
+      return;
+    }
+    this._pendingCb = cb;
+    this._conn.send(data, isBinary);
+    this._pendingCb = undefined;
+  }
+
+  /**
+   * Writes an already-encoded server frame (from prepareFrame) as is: the
+   * encode-once, write-many path of broadcasts. Returns false when not OPEN.
+   */
+  sendPrepared(frame: Buffer): boolean {
+    return this._conn.sendRaw(frame);
+  }
+
+  ping(data?: SendData | number, mask?: boolean | ((err?: Error | null) => void), cb?: (err?: Error | null) => void): void {
+    this._control(true, data, mask, cb);
+  }
+
+  pong(data?: SendData | number, mask?: boolean | ((err?: Error | null) => void), cb?: (err?: Error | null) => void): void {
+    this._control(false, data, mask, cb);
+  }
+
+  private _control(ping: boolean, data: SendData | number | undefined, mask: unknown, cb?: (err?: Error | null) => void): void {
+    if (typeof data === 'function') {
+      cb = data as (err?: Error | null) => void;
+      data = undefined;
+    } else if (typeof mask === 'function') {
+      cb = mask as (err?: Error | null) => void;
+    }
+    if (this.readyState === CONNECTING) throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
+    const payload = data === undefined ? EMPTY : toBuffer(typeof data === 'number' ? String(data) : data);
+    if (payload.length > MAX_CONTROL_PAYLOAD) throw new RangeError('The data size must not be greater than 125 bytes');
+    if (this.readyState !== OPEN) {
+      notOpen(this, cb);
+      return;
+    }
+    this._pendingCb = cb;
+    if (ping) this._conn.ping(payload);
+    else this._conn.pong(payload);
+    this._pendingCb = undefined;
+  }
+
+  close(code?: number, reason?: string | Buffer): void {
+    if (this.readyState === CLOSED) return;
+    if (this.readyState === CONNECTING) {
+      this._abortHandshake(new Error('WebSocket was closed before the connection was established'));
+      return;
+    }
+    checkClose(code, reason);
+    if (this._conn.closeSent) return;
+    this._conn.close(code, reason);
+    this._armCloseTimer();
+  }
+
+  /** Destroys the connection at once, without a close handshake. */
+  terminate(): void {
+    if (this.readyState === CLOSED) return;
+    if (this.readyState === CONNECTING) {
+      this._abortHandshake(new Error('WebSocket was closed before the connection was established'));
+      return;
+    }
+    this._socket?.destroy();
+  }
+
+  pause(): void {
+    if (this.readyState === CONNECTING || this.readyState === CLOSED) return;
+    this._paused = true;
+    this._socket?.pause();
+  }
+
+  resume(): void {
+    if (this.readyState === CONNECTING || this.readyState === CLOSED) return;
+    this._paused = false;
+    this._socket?.resume();
+  }
+
+  /** @internal Overridden by the client to abort a pending handshake. */
+  _abortHandshake(err: Error): void {
+    this._emitError(err);
+    this._finish();
+  }
+
+  // ---- ConnectionSink ----
+
+  private _pendingCb: ((err?: Error | null) => void) | undefined = undefined;
+
+  write(bytes: Buffer, more?: boolean): void {
+    const socket = this._socket;
+    if (socket === null || socket.destroyed) return;
+    if (socket.writableCorked === 0) corkForTurn(socket);
+    const cb = this._pendingCb;
+    if (cb !== undefined && more !== true) socket.write(bytes, cb);
+    else socket.write(bytes);
+  }
+
+  deliverMessage(data: Buffer, isBinary: boolean): void {
+    this.emit('message', isBinary ? convertBinary(data, this._binaryType) : data, isBinary);
+  }
+
+  deliverPing(payload: Buffer): void {
+    this.emit('ping', payload);
+  }
+
+  deliverPong(payload: Buffer): void {
+    this.emit('pong', payload);
+  }
+
+  shutdown(failed: ProtocolError | null): void {
+    const socket = this._socket;
+    if (socket === null) return;
+    if (failed !== null) {
+      this._error = failed;
+      // Stop reading: nothing after a protocol error is trusted.
+      socket.removeListener('data', socketOnData);
+      socket.pause();
+      this._emitError(failed);
+      socket.end();
+      this._armCloseTimer();
+      return;
+    }
+    // RFC 6455 §7.1.1: the server closes the TCP connection first; the
+    // client waits for it (with a timeout) so the server can reuse its port.
+    if (this._conn.role === 'server') socket.end();
+    this._armCloseTimer();
+  }
+
+  /** @internal */
+  _armCloseTimer(): void {
+    if (this._closeTimer !== null || this._socket === null) return;
+    const socket = this._socket;
+    this._closeTimer = setTimeout(() => socket.destroy(), this._closeTimeout);
+  }
+
+  /** @internal Emits 'error' only when someone listens, so a hostile peer cannot crash the process. */
+  _emitError(err: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+
+  /** @internal The transport is gone: emit 'close' exactly once. */
+  _finish(): void {
+    if (this._closeTimer !== null) {
+      clearTimeout(this._closeTimer);
+      this._closeTimer = null;
+    }
+    this._conn.transportClosed();
+    if (this._closeEmitted) return;
+    this._closeEmitted = true;
+    const socket = this._socket as SocketWithWs | null;
+    if (socket !== null) {
+      socket.removeListener('data', socketOnData);
+      socket.removeListener('end', socketOnEnd);
+      socket.removeListener('drain', socketOnDrain);
+      socket[kWs] = undefined;
+    }
+    const c = this._conn;
+    const code = c.closeReceived || this._error !== null ? c.closeCode : 1006;
+    this.emit('close', code, c.closeReason);
+  }
+
+  // ---- browser-style API ----
+
+  addEventListener(type: string, listener: EventListenerLike<never>, options?: { once?: boolean }): void {
+    if (typeof listener !== 'function' && (typeof listener !== 'object' || listener === null)) return;
+    const map = (this._listenerMap ??= new Map());
+    const key = listenerKey(type, listener);
+    if (map.has(key)) return;
+    const call = (ev: WsEvent): void => {
+      if (typeof listener === 'function') (listener as (e: WsEvent) => void).call(this, ev);
+      else (listener as { handleEvent(e: WsEvent): void }).handleEvent(ev);
+    };
+    let wrapper: (...args: unknown[]) => void;
+    if (type === 'message') {
+      wrapper = ((data: Buffer | ArrayBuffer | Buffer[] | Blob, isBinary: boolean) => {
+        call(new MessageEvent(isBinary ? data : (data as Buffer).toString(), this));
+      }) as never;
+    } else if (type === 'close') {
+      wrapper = ((code: number, reason: Buffer) => {
+        call(new CloseEvent(code, reason.toString(), this._conn.closeReceived && this._conn.closeSent, this));
+      }) as never;
+    } else if (type === 'error') {
+      wrapper = ((err: Error) => call(new ErrorEvent(err, this))) as never;
+    } else if (type === 'open') {
+      wrapper = (() => call(new WsEvent('open', this))) as never;
+    } else {
+      return;
+    }
+    const registered = options?.once
+      ? (((...args: unknown[]) => {
+          map.delete(key);
+          wrapper(...args);
+        }) as (...args: unknown[]) => void)
+      : wrapper;
+    map.set(key, registered);
+    this.on(type, registered);
+  }
+
+  removeEventListener(type: string, listener: EventListenerLike<never>): void {
+    const key = listenerKey(type, listener);
+    const wrapper = this._listenerMap?.get(key);
+    if (wrapper === undefined) return;
+    this._listenerMap!.delete(key);
+    this.removeListener(type, wrapper);
+  }
+
+  get onopen(): ((ev: WsEvent) => void) | null {
+    return this._getHandler('open');
+  }
+  set onopen(fn: ((ev: WsEvent) => void) | null) {
+    this._setHandler('open', fn);
+  }
+  get onmessage(): ((ev: MessageEvent) => void) | null {
+    return this._getHandler('message');
+  }
+  set onmessage(fn: ((ev: MessageEvent) => void) | null) {
+    this._setHandler('message', fn);
+  }
+  get onclose(): ((ev: CloseEvent) => void) | null {
+    return this._getHandler('close');
+  }
+  set onclose(fn: ((ev: CloseEvent) => void) | null) {
+    this._setHandler('close', fn);
+  }
+  get onerror(): ((ev: ErrorEvent) => void) | null {
+    return this._getHandler('error');
+  }
+  set onerror(fn: ((ev: ErrorEvent) => void) | null) {
+    this._setHandler('error', fn);
+  }
+
+  private _handlers: Record<string, ((ev: never) => void) | null> | null = null;
+  private _getHandler<E>(type: string): ((ev: E) => void) | null {
+    return (this._handlers?.[type] as ((ev: E) => void) | null | undefined) ?? null;
+  }
+  private _setHandler(type: string, fn: ((ev: never) => void) | null): void {
+    const handlers = (this._handlers ??= {});
+    const old = handlers[type];
+    if (old) this.removeEventListener(type, old as EventListenerLike<never>);
+    handlers[type] = typeof fn === 'function' ? fn : null;
+    if (typeof fn === 'function') this.addEventListener(type, fn as EventListenerLike<never>);
+  }
+}
+
+function listenerKey(type: string, listener: unknown): unknown {
+  // One map for all types: key on the listener and the type together.
+  let perType = typeKeys.get(listener as object);
+  if (perType === undefined) {
+    perType = new Map();
+    typeKeys.set(listener as object, perType);
+  }
+  let key = perType.get(type);
+  if (key === undefined) {
+    key = { type };
+    perType.set(type, key);
+  }
+  return key;
+}
+const typeKeys = new WeakMap<object, Map<string, object>>();
+
+function convertBinary(data: Buffer, type: BinaryType): Buffer | ArrayBuffer | Buffer[] | Blob {
+  if (type === 'nodebuffer') return data;
+  if (type === 'arraybuffer') {
+    return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
+      ? (data.buffer as ArrayBuffer)
+      : (data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer);
+  }
+  if (type === 'fragments') return [data];
+  return new Blob([data as Uint8Array<ArrayBuffer>]);
+}
+
+function notOpen(ws: WebSocketBase, cb?: (err?: Error | null) => void): void {
+  if (cb) {
+    const err = new Error(`WebSocket is not open: readyState ${ws.readyState} (${ws.readyState === CLOSING ? 'CLOSING' : 'CLOSED'})`);
+    process.nextTick(cb, err);
+  }
+}
+
+function socketOnData(this: SocketWithWs, chunk: Buffer): void {
+  this[kWs]?._conn.receive(chunk);
+}
+
+function socketOnEnd(this: SocketWithWs): void {
+  // The peer half-closed. Finish our side; 'close' follows.
+  const ws = this[kWs];
+  if (ws !== undefined) ws._conn.readyState = CLOSING;
+  this.end();
+}
+
+function socketOnClose(this: SocketWithWs): void {
+  this[kWs]?._finish();
+  this.removeListener('close', socketOnClose);
+  this.removeListener('error', socketOnError);
+  // Keep a no-op error listener: a late 'error' must never crash the process.
+  this.on('error', noop);
+}
+
+function socketOnError(this: SocketWithWs): void {
+  // Network errors (ECONNRESET, EPIPE) end the connection; 'close' reports 1006.
+  this.destroy();
+}
+
+function socketOnDrain(this: SocketWithWs): void {
+  this[kWs]?.emit('drain');
+}
+
+function noop(): void {}
