@@ -111,7 +111,10 @@ export class WebSocketBase extends EventEmitter implements ConnectionSink {
     socket.on('error', socketOnError);
     socket.on('drain', socketOnDrain);
     this._conn.open();
-    if (head.length > 0) this._conn.receive(head);
+    // Bytes that arrived with the handshake are delivered on the next tick,
+    // after the 'connection'/'open' listeners are attached and before any
+    // later socket data (I/O callbacks run after the nextTick queue).
+    if (head.length > 0) process.nextTick(receiveHead, this, head);
   }
 
   send(data: SendData, options?: { binary?: boolean; fin?: boolean; mask?: boolean; compress?: boolean } | ((err?: Error | null) => void), cb?: (err?: Error | null) => void): void {
@@ -236,9 +239,9 @@ export class WebSocketBase extends EventEmitter implements ConnectionSink {
     if (socket === null) return;
     if (failed !== null) {
       this._error = failed;
-      // Stop reading: nothing after a protocol error is trusted.
+      // Nothing after a protocol error is trusted: later bytes are read (so
+      // the peer's FIN is seen) and discarded.
       socket.removeListener('data', socketOnData);
-      socket.pause();
       this._emitError(failed);
       socket.end();
       this._armCloseTimer();
@@ -398,6 +401,10 @@ function notOpen(ws: WebSocketBase, cb?: (err?: Error | null) => void): void {
     const err = new Error(`WebSocket is not open: readyState ${ws.readyState} (${ws.readyState === CLOSING ? 'CLOSING' : 'CLOSED'})`);
     process.nextTick(cb, err);
   }
+}
+
+function receiveHead(ws: WebSocketBase, head: Buffer): void {
+  ws._conn.receive(head);
 }
 
 function socketOnData(this: SocketWithWs, chunk: Buffer): void {

@@ -1,0 +1,136 @@
+// An authenticated client. The Session is what application hooks see: an id,
+// the server-side data (which never leaves the server), groups, and the
+// public face (alias, availability, immutable public data) other clients see.
+
+import type { PublicClient } from './commands.js';
+import { frozenCopy } from './json.js';
+
+/** The part of the router a session calls back into; keeps indexes in sync. */
+export interface SessionHost {
+  groupJoined(session: Session<unknown>, group: string): void;
+  groupLeft(session: Session<unknown>, group: string): void;
+  publicStateChanged(session: Session<unknown>): void;
+  broadcastFrom(event: string, group: string | null, data: unknown, except: Session<unknown> | null): number;
+  sendTo(session: Session<unknown>, event: string, data: unknown): boolean;
+  closeSession(session: Session<unknown>, code: number, reason: string): void;
+}
+
+export type WireProtocol = 'v1' | 'legacy';
+
+export class Session<TData = Record<string, unknown>> {
+  /** Unique, unguessable (crypto.randomUUID). */
+  readonly id: string;
+  /** Server-side session data. Never serialized to any client. */
+  readonly data: TData;
+  /** Which wire protocol this client speaks. */
+  readonly protocol: WireProtocol;
+  /** Public immutable data, deep-frozen at session start. */
+  readonly publicData: unknown;
+  #alias: string | null;
+  #available: boolean;
+  #groups: Set<string>;
+  #host: SessionHost;
+  #live = false;
+
+  /** @internal Created by the router when authentication succeeds. */
+  constructor(
+    host: SessionHost,
+    init: { id: string; data: TData; protocol: WireProtocol; groups: Iterable<string>; alias: string | null; available: boolean; publicData: unknown },
+  ) {
+    this.#host = host;
+    this.id = init.id;
+    this.data = init.data;
+    this.protocol = init.protocol;
+    this.#groups = new Set(init.groups);
+    this.#alias = init.alias;
+    this.#available = init.available;
+    this.publicData = frozenCopy(init.publicData ?? null);
+  }
+
+  get alias(): string | null {
+    return this.#alias;
+  }
+  get available(): boolean {
+    return this.#available;
+  }
+  /** Visible to other clients: available and with a public alias. */
+  get visible(): boolean {
+    return this.#available && this.#alias !== null;
+  }
+  /** True from session start until the connection closes. */
+  get connected(): boolean {
+    return this.#live;
+  }
+  /** A read-only view; change membership with join()/leave(). */
+  get groups(): ReadonlySet<string> {
+    return this.#groups;
+  }
+  /** Snapshot of the groups as an array (what request handlers receive). */
+  groupList(): string[] {
+    return [...this.#groups];
+  }
+  inGroup(group: string): boolean {
+    return this.#groups.has(group);
+  }
+
+  /** Server-side: add the session to a group. Returns false if it already was a member. */
+  join(group: string): boolean {
+    if (typeof group !== 'string' || group === '') throw new TypeError('group must be a non-empty string');
+    if (this.#groups.has(group)) return false;
+    this.#groups.add(group);
+    if (this.#live) this.#host.groupJoined(this as Session<unknown>, group);
+    return true;
+  }
+  /** Server-side: remove the session from a group. Returns false if it was not a member. */
+  leave(group: string): boolean {
+    if (!this.#groups.delete(group)) return false;
+    if (this.#live) this.#host.groupLeft(this as Session<unknown>, group);
+    return true;
+  }
+
+  /** Changes the public alias and tells the other available clients. */
+  setAlias(alias: string | null): void {
+    if (alias !== null && (typeof alias !== 'string' || alias === '')) throw new TypeError('alias must be null or a non-empty string');
+    if (alias === this.#alias) return;
+    this.#alias = alias;
+    if (this.#live) this.#host.publicStateChanged(this as Session<unknown>);
+  }
+  /** Changes availability and tells the other available clients. */
+  setAvailable(available: boolean): void {
+    if (typeof available !== 'boolean') throw new TypeError('available must be a boolean');
+    if (available === this.#available) return;
+    this.#available = available;
+    if (this.#live) this.#host.publicStateChanged(this as Session<unknown>);
+  }
+
+  /** Sends an event to this client only. False when it is no longer connected. */
+  send(event: string, data: unknown): boolean {
+    return this.#host.sendTo(this as Session<unknown>, event, data);
+  }
+  /**
+   * Broadcasts an event to all sessions (group null) or one group's members,
+   * optionally excluding one session (pass this session to exclude the sender).
+   * Returns the number of recipients written to.
+   */
+  broadcast(event: string, group: string | null, data: unknown, except?: Session<unknown> | null): number {
+    return this.#host.broadcastFrom(event, group, data, (except ?? null));
+  }
+  /** Closes this client's connection (default 1000). */
+  close(code = 1000, reason = ''): void {
+    this.#host.closeSession(this as Session<unknown>, code, reason);
+  }
+
+  /** The public view, as sent in presence events and client lists. */
+  toPublic(connected = this.#live): PublicClient {
+    return { id: this.id, alias: this.#alias, available: this.#available, publicData: this.publicData, connected };
+  }
+  /** Serializing a session (by accident or not) never exposes its server-side data. */
+  toJSON(): PublicClient {
+    return this.toPublic();
+  }
+
+  /** @internal The router marks the session live when registered and dead when closed. */
+  setLive(live: boolean): void {
+    this.#live = live;
+  }
+}

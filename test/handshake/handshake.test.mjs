@@ -1,0 +1,124 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  buildAcceptHeaders, buildClientRequest, computeAccept, generateKey, hasToken, isValidKey, splitTokens,
+  validateUpgradeRequest, verifyServerResponse,
+} from '../../dist/esm/handshake/index.js';
+
+const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
+function req(overrides = {}, headerOverrides = {}) {
+  const headers = {
+    upgrade: 'websocket',
+    connection: 'Upgrade',
+    'sec-websocket-key': KEY,
+    'sec-websocket-version': '13',
+    ...headerOverrides,
+  };
+  for (const k of Object.keys(headers)) if (headers[k] === undefined) delete headers[k];
+  return { method: 'GET', httpVersionMajor: 1, httpVersionMinor: 1, headers, ...overrides };
+}
+
+describe('accept value and keys', () => {
+  test('RFC 6455 §1.3 example', () => {
+    assert.equal(computeAccept(KEY), 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
+  });
+  test('generated keys are valid 16-byte base64 and differ', () => {
+    const a = generateKey();
+    assert.ok(isValidKey(a));
+    assert.equal(Buffer.from(a, 'base64').length, 16);
+    assert.notEqual(a, generateKey());
+  });
+  test('invalid keys', () => {
+    for (const k of [undefined, '', 'abc', 'dGhlIHNhbXBsZSBub25jZQ', 'dGhlIHNhbXBsZSBub25jZQ===', 'AAAAAAAAAAAAAAAAAAAAAAAA', '!!!!!!!!!!!!!!!!!!!!!!==']) {
+      assert.equal(isValidKey(k), false, String(k));
+    }
+  });
+});
+
+describe('server validation (RFC 6455 §4.2.1)', () => {
+  test('a valid request', () => {
+    const r = validateUpgradeRequest(req({}, { 'sec-websocket-protocol': 'chat, superchat' }));
+    assert.equal(r.ok, true);
+    assert.deepEqual([...r.protocols], ['chat', 'superchat']);
+  });
+  test('header values are case-insensitive token lists', () => {
+    const r = validateUpgradeRequest(req({}, { upgrade: 'WebSocket', connection: 'keep-alive, UPGRADE' }));
+    assert.equal(r.ok, true);
+  });
+  const refusals = [
+    ['POST', req({ method: 'POST' }), 405],
+    ['HTTP/1.0', req({ httpVersionMinor: 0 }), 400],
+    ['no Upgrade', req({}, { upgrade: undefined }), 400],
+    ['Upgrade: h2c', req({}, { upgrade: 'h2c' }), 400],
+    ['no Connection upgrade token', req({}, { connection: 'keep-alive' }), 400],
+    ['missing key', req({}, { 'sec-websocket-key': undefined }), 400],
+    ['short key', req({}, { 'sec-websocket-key': 'AAAA' }), 400],
+    ['missing version', req({}, { 'sec-websocket-version': undefined }), 400],
+    ['version 8', req({}, { 'sec-websocket-version': '8' }), 426],
+    ['bad subprotocol token', req({}, { 'sec-websocket-protocol': 'a b' }), 400],
+    ['duplicate subprotocol', req({}, { 'sec-websocket-protocol': 'a, a' }), 400],
+  ];
+  for (const [name, r, status] of refusals) {
+    test(`refuses ${name} with ${status}`, () => {
+      const out = validateUpgradeRequest(r);
+      assert.equal(out.ok, false);
+      assert.equal(out.status, status);
+      assert.ok(out.message.length > 0);
+    });
+  }
+  test('426 names the supported version', () => {
+    const out = validateUpgradeRequest(req({}, { 'sec-websocket-version': '7' }));
+    assert.equal(out.headers['Sec-WebSocket-Version'], '13');
+  });
+  test('101 response lines', () => {
+    const lines = buildAcceptHeaders(KEY, 'chat');
+    assert.equal(lines[0], 'HTTP/1.1 101 Switching Protocols');
+    assert.ok(lines.includes('Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo='));
+    assert.ok(lines.includes('Sec-WebSocket-Protocol: chat'));
+    assert.ok(!buildAcceptHeaders(KEY, undefined).some((l) => l.startsWith('Sec-WebSocket-Protocol')));
+  });
+});
+
+describe('client side (RFC 6455 §4.1)', () => {
+  test('request headers', () => {
+    const plan = buildClientRequest(['a', 'b'], { 'X-Custom': '1', Upgrade: 'nope' });
+    assert.equal(plan.headers['Sec-WebSocket-Version'], '13');
+    assert.equal(plan.headers['Sec-WebSocket-Protocol'], 'a,b');
+    assert.equal(plan.headers['X-Custom'], '1');
+    assert.equal(plan.headers.Upgrade, 'websocket', 'extra headers cannot override the handshake');
+    assert.ok(isValidKey(plan.key));
+  });
+  test('invalid or duplicate subprotocols throw', () => {
+    assert.throws(() => buildClientRequest(['a', 'a']), SyntaxError);
+    assert.throws(() => buildClientRequest(['a b']), SyntaxError);
+  });
+  const good = (extra = {}) => ({ upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-accept': computeAccept(KEY), ...extra });
+  test('accepts a correct response and the chosen protocol', () => {
+    assert.deepEqual(verifyServerResponse(101, good({ 'sec-websocket-protocol': 'b' }), KEY, ['a', 'b']), { ok: true, protocol: 'b' });
+    assert.deepEqual(verifyServerResponse(101, good(), KEY, ['a']), { ok: true, protocol: '' });
+  });
+  const bad = [
+    ['status 200', 200, good(), []],
+    ['wrong accept', 101, good({ 'sec-websocket-accept': 'x' }), []],
+    ['no upgrade', 101, good({ upgrade: undefined }), []],
+    ['no connection', 101, good({ connection: 'close' }), []],
+    ['unrequested extension', 101, good({ 'sec-websocket-extensions': 'permessage-deflate' }), []],
+    ['unrequested protocol', 101, good({ 'sec-websocket-protocol': 'c' }), ['a']],
+    ['protocol when none offered', 101, good({ 'sec-websocket-protocol': 'a' }), []],
+  ];
+  for (const [name, status, headers, protocols] of bad) {
+    test(`rejects ${name}`, () => {
+      const r = verifyServerResponse(status, headers, KEY, protocols);
+      assert.equal(r.ok, false);
+      assert.ok(r.message.length > 0);
+    });
+  }
+});
+
+test('token helpers', () => {
+  assert.deepEqual(splitTokens(' a, ,b ,c'), ['a', 'b', 'c']);
+  assert.deepEqual(splitTokens(['a', 'b,c']), ['a', 'b', 'c']);
+  assert.deepEqual(splitTokens(undefined), []);
+  assert.ok(hasToken('Keep-Alive, Upgrade', 'upgrade'));
+  assert.ok(!hasToken('upgrades', 'upgrade'));
+});
