@@ -313,14 +313,17 @@ export class WebSocketBase extends EventEmitter implements ConnectionSink {
     } else {
       return;
     }
-    const registered = options?.once
-      ? (((...args: unknown[]) => {
-          map.delete(key);
-          wrapper(...args);
-        }) as (...args: unknown[]) => void)
-      : wrapper;
-    map.set(key, registered);
-    this.on(type, registered);
+    if (options?.once) {
+      const registered = (...args: unknown[]): void => {
+        map.delete(key);
+        wrapper(...args);
+      };
+      map.set(key, registered);
+      this.once(type, registered);
+      return;
+    }
+    map.set(key, wrapper);
+    this.on(type, wrapper);
   }
 
   removeEventListener(type: string, listener: EventListenerLike<never>): void {
