@@ -2,3 +2,7 @@
 export * from './frame/index.js';
 export * from './handshake/index.js';
 export * from './session/index.js';
+
+import { WebSocket } from './session/index.js';
+/** Default export, as `import WebSocket from 'ws'`. */
+export default WebSocket;

@@ -8,6 +8,7 @@ import * as https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { buildClientRequest, verifyServerResponse } from '../handshake/client.js';
 import { WebSocketBase, type SocketOptions } from './websocket.js';
+import type { WebSocketServer } from './server.js';
 
 export interface ClientOptions extends SocketOptions {
   /** Extra request headers (cannot override the handshake's own). */
@@ -23,6 +24,12 @@ export interface ClientOptions extends SocketOptions {
 const OWN_OPTIONS = new Set(['headers', 'handshakeTimeout', 'origin', 'maxPayload', 'skipUTF8Validation', 'autoPong', 'closeTimeout', 'perMessageDeflate', 'protocolVersion', 'followRedirects', 'maxRedirects']);
 
 export class WebSocket extends WebSocketBase {
+  // ws exposes the server class on the WebSocket constructor too
+  // (`WebSocket.Server`); assigned in ./index.ts.
+  declare static Server: typeof WebSocketServer;
+  declare static WebSocketServer: typeof WebSocketServer;
+  declare static WebSocket: typeof WebSocket;
+
   constructor(address: string | URL | null, protocols?: string | readonly string[] | ClientOptions, options?: ClientOptions) {
     if (protocols !== undefined && typeof protocols === 'object' && !Array.isArray(protocols)) {
       options = protocols as ClientOptions;

@@ -5,3 +5,10 @@ export { WebSocketBase, type BinaryType, type SendData, type SocketOptions } fro
 export { WebSocket, type ClientOptions } from './client.js';
 export { WebSocketServer, type ServerOptions, type VerifyClientInfo, type VerifyClientSync, type VerifyClientAsync } from './server.js';
 export { WsEvent as Event, MessageEvent, CloseEvent, ErrorEvent } from './events.js';
+
+import { WebSocket as WebSocketClass } from './client.js';
+import { WebSocketServer as WebSocketServerClass } from './server.js';
+// The shapes code written for ws reaches for: WebSocket.Server and friends.
+WebSocketClass.Server = WebSocketServerClass;
+WebSocketClass.WebSocketServer = WebSocketServerClass;
+WebSocketClass.WebSocket = WebSocketClass;

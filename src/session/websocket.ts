@@ -260,6 +260,21 @@ export class WebSocketBase extends EventEmitter implements ConnectionSink {
     this._closeTimer = setTimeout(() => socket.destroy(), this._closeTimeout);
   }
 
+  /**
+   * @internal A 'message'/'ping'/'pong' listener threw. The connection is
+   * failed with 1011 (RFC 6455 §7.4.1: an unexpected condition) and the
+   * error goes to the 'error' listeners; with none, it is rethrown like any
+   * EventEmitter listener error.
+   */
+  _listenerFailed(err: unknown): void {
+    if (this.readyState === OPEN) {
+      this._conn.close(1011, '');
+      this._armCloseTimer();
+    }
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+    else throw err;
+  }
+
   /** @internal Emits 'error' only when someone listens, so a hostile peer cannot crash the process. */
   _emitError(err: Error): void {
     if (this.listenerCount('error') > 0) this.emit('error', err);
@@ -411,7 +426,13 @@ function receiveHead(ws: WebSocketBase, head: Buffer): void {
 }
 
 function socketOnData(this: SocketWithWs, chunk: Buffer): void {
-  this[kWs]?._conn.receive(chunk);
+  const ws = this[kWs];
+  if (ws === undefined) return;
+  try {
+    ws._conn.receive(chunk);
+  } catch (err) {
+    ws._listenerFailed(err);
+  }
 }
 
 function socketOnEnd(this: SocketWithWs): void {

@@ -266,3 +266,25 @@ describe('browser-style API', () => {
     ws.terminate();
   });
 });
+
+describe('listener failures', () => {
+  test('a throwing message listener fails the connection with 1011 and reaches the error listener', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    closers.push(() => wss.close());
+    await once(wss, 'listening');
+    const errors = [];
+    wss.on('connection', (ws) => {
+      ws.on('error', (e) => errors.push(e.message));
+      ws.on('message', () => {
+        throw new Error('handler bug');
+      });
+    });
+    const c = new WebSocket(`ws://127.0.0.1:${wss.address().port}`);
+    await once(c, 'open');
+    const closed = events(c, 'close');
+    c.send('boom');
+    const [code] = await closed;
+    assert.equal(code, 1011);
+    assert.deepEqual(errors, ['handler bug']);
+  });
+});
