@@ -1,7 +1,7 @@
 // The session layer: one connection's state machine, its socket binding,
 // and the ws-compatible WebSocket / WebSocketServer.
 export { Connection, CONNECTING, OPEN, CLOSING, CLOSED, checkClose, type ConnectionSink, type ConnectionOptions, type ReadyState } from './connection.js';
-export { WebSocketBase, type BinaryType, type SendData, type SocketOptions } from './websocket.js';
+export { WebSocketBase, type BinaryType, type SendData, type SocketOptions, type BackpressureOptions } from './websocket.js';
 export { WebSocket, type ClientOptions } from './client.js';
 export { WebSocketServer, type ServerOptions, type VerifyClientInfo, type VerifyClientSync, type VerifyClientAsync } from './server.js';
 export { WsEvent as Event, MessageEvent, CloseEvent, ErrorEvent } from './events.js';

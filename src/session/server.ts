@@ -8,6 +8,8 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { buildAcceptHeaders, rejectUpgrade, validateUpgradeRequest } from '../handshake/server.js';
 import { WebSocket } from './client.js';
+import type { BackpressureOptions, WebSocketBase } from './websocket.js';
+import { OPEN as WS_OPEN } from './connection.js';
 
 export interface VerifyClientInfo {
   origin: string | undefined;
@@ -40,6 +42,34 @@ export interface ServerOptions {
   autoPong?: boolean;
   /** Milliseconds to wait for the peer during the close handshake. Default 30 s. */
   closeTimeout?: number;
+  /**
+   * Ping every open connection this often (ms) and terminate those that sent
+   * nothing since the previous ping: half-open TCP connections are reaped
+   * within two intervals. Default 0 (off). Needs clientTracking.
+   */
+  heartbeatInterval?: number;
+  /**
+   * Close connections (1001) that delivered no message for this long (ms;
+   * detected within one to two periods). Pings/pongs do not count. Default 0 (off).
+   */
+  idleTimeout?: number;
+  /** Most simultaneous connections (open + handshaking); further upgrades get 503. Default 0 (no limit). */
+  maxConnections?: number;
+  /**
+   * Browser origins allowed to connect (exact match, e.g. "https://app.example").
+   * A request whose Origin is not listed gets 403 (cross-site WebSocket
+   * hijacking). Requests without Origin (non-browser clients) pass.
+   */
+  allowedOrigins?: readonly string[];
+  /**
+   * With `port`: ms allowed to send the complete upgrade request head
+   * (a half-sent request is answered 408 and dropped). Default 10 000.
+   */
+  handshakeTimeout?: number;
+  /** With `port`: largest request head accepted, in bytes (431 above it). Default 16 KiB. */
+  maxHeaderSize?: number;
+  /** Outbound bound per connection and the policy past it. Default: no limit (as ws). */
+  backpressure?: Omit<BackpressureOptions, 'onLimit'>;
   /** Accepted for compatibility; compression is not implemented (no extension is negotiated). */
   perMessageDeflate?: boolean;
   WebSocket?: typeof WebSocket;
@@ -58,6 +88,11 @@ export class WebSocketServer extends EventEmitter {
   private _state = RUNNING;
   private _removeListeners: (() => void) | null = null;
   private _closeWhenEmpty = false;
+  private _handshaking = 0;
+  private _timers: NodeJS.Timeout[] = [];
+  private _backpressure: BackpressureOptions | undefined;
+  /** Counters for operators: what the limits did. */
+  readonly stats = { dropped: 0, closedForBackpressure: 0, heartbeatTimeouts: 0, idleTimeouts: 0, refusedOverCapacity: 0 };
 
   constructor(options: ServerOptions, callback?: () => void) {
     super();
@@ -67,8 +102,30 @@ export class WebSocketServer extends EventEmitter {
     }
     this.options = { maxPayload: 100 * 1024 * 1024, clientTracking: true, ...options };
     this.clients = new Set();
+    if ((options.heartbeatInterval || options.idleTimeout) && this.options.clientTracking === false) {
+      throw new TypeError('heartbeatInterval and idleTimeout need clientTracking');
+    }
+    if (options.backpressure && options.backpressure.limit > 0) {
+      this._backpressure = {
+        ...options.backpressure,
+        onLimit: (ws, action, bytes) => {
+          if (action === 'drop') this.stats.dropped++;
+          else this.stats.closedForBackpressure++;
+          if (this.listenerCount('backpressure') > 0) this.emit('backpressure', ws, action, bytes);
+        },
+      };
+    }
+    this._startSweeps();
     if (options.port !== undefined) {
-      const server = http.createServer((_req, res) => {
+      const handshakeTimeout = options.handshakeTimeout ?? 10_000;
+      const serverOptions: http.ServerOptions = {
+        maxHeaderSize: options.maxHeaderSize ?? 16 * 1024,
+        headersTimeout: handshakeTimeout,
+        requestTimeout: Math.max(handshakeTimeout, 30_000),
+        // How often Node checks the two timeouts above.
+        connectionsCheckingInterval: Math.max(100, Math.min(1000, handshakeTimeout / 2)),
+      };
+      const server = http.createServer(serverOptions, (_req, res) => {
         const body = http.STATUS_CODES[426] ?? 'Upgrade Required';
         res.writeHead(426, { 'Content-Length': Buffer.byteLength(body), 'Content-Type': 'text/plain' });
         res.end(body);
@@ -146,12 +203,30 @@ export class WebSocketServer extends EventEmitter {
       this._refuse(socket, req, 400, 'No WebSocket endpoint at this path');
       return;
     }
+    const max = this.options.maxConnections ?? 0;
+    if (max > 0 && this.clients.size + this._handshaking >= max) {
+      this.stats.refusedOverCapacity++;
+      this._refuse(socket, req, 503, 'Too many connections', { 'Retry-After': '5' });
+      return;
+    }
+    const allowed = this.options.allowedOrigins;
+    const origin = req.headers.origin;
+    if (allowed !== undefined && origin !== undefined && !allowed.includes(origin)) {
+      this._refuse(socket, req, 403, 'Origin not allowed');
+      return;
+    }
     const verify = this.options.verifyClient;
     if (verify !== undefined) {
       const origin = (req.headers.origin as string | undefined) ?? (req.headers['sec-websocket-origin'] as string | undefined);
       const info: VerifyClientInfo = { origin, secure: Boolean((req.socket as { encrypted?: boolean }).encrypted), req };
       if (verify.length === 2) {
+        // Counted while pending so maxConnections covers slow verifications.
+        this._handshaking++;
+        let settled = false;
         (verify as VerifyClientAsync)(info, (ok, code, message, headers) => {
+          if (settled) return;
+          settled = true;
+          this._handshaking--;
           if (!ok) this._refuse(socket, req, code ?? 401, message, headers);
           else this._complete(check.key, check.protocols, req, socket, head, cb);
         });
@@ -206,6 +281,7 @@ export class WebSocketServer extends EventEmitter {
       skipUTF8Validation: this.options.skipUTF8Validation,
       autoPong: this.options.autoPong,
       closeTimeout: this.options.closeTimeout,
+      backpressure: this._backpressure,
     });
     ws._protocol = protocol ?? '';
     socket.write(lines.join('\r\n') + '\r\n\r\n');
@@ -235,6 +311,8 @@ export class WebSocketServer extends EventEmitter {
     if (cb) this.once('close', () => cb());
     if (this._state === CLOSING) return;
     this._state = CLOSING;
+    for (const t of this._timers) clearInterval(t);
+    this._timers = [];
     this._removeListeners?.();
     this._removeListeners = null;
     const done = (): void => {
@@ -245,6 +323,47 @@ export class WebSocketServer extends EventEmitter {
       this._server.close(() => done());
     } else {
       process.nextTick(done);
+    }
+  }
+
+  /**
+   * One interval per server (not a timer per connection) sweeps the clients:
+   * liveness costs a boolean per connection, set on inbound data.
+   */
+  private _startSweeps(): void {
+    const hb = this.options.heartbeatInterval ?? 0;
+    if (hb > 0) {
+      const t = setInterval(() => {
+        for (const ws of this.clients) {
+          if (ws.readyState !== WS_OPEN) continue;
+          if (!ws._alive) {
+            this.stats.heartbeatTimeouts++;
+            if (this.listenerCount('heartbeatTimeout') > 0) this.emit('heartbeatTimeout', ws);
+            ws.terminate();
+            continue;
+          }
+          ws._alive = false;
+          ws.ping();
+        }
+      }, hb);
+      t.unref();
+      this._timers.push(t);
+    }
+    const idle = this.options.idleTimeout ?? 0;
+    if (idle > 0) {
+      const t = setInterval(() => {
+        for (const ws of this.clients) {
+          if (ws.readyState !== WS_OPEN) continue;
+          if (!ws._active) {
+            this.stats.idleTimeouts++;
+            ws.close(1001, 'Idle timeout');
+            continue;
+          }
+          ws._active = false;
+        }
+      }, idle);
+      t.unref();
+      this._timers.push(t);
     }
   }
 

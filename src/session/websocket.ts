@@ -21,7 +21,27 @@ export interface SocketOptions {
   autoPong?: boolean;
   /** How long to wait for the peer's close frame / TCP close. Default 30 s. */
   closeTimeout?: number;
+  /** Outbound bound and what happens past it (see BackpressureOptions). */
+  backpressure?: BackpressureOptions;
 }
+
+/**
+ * Per-connection bound on bytes queued for sending. Past `limit`, a send is
+ * either dropped (counted, reported) or the connection is closed with
+ * `closeCode`, so a peer that stops reading cannot grow server memory.
+ */
+export interface BackpressureOptions {
+  /** Bytes queued in the socket above which the policy applies. 0 = no limit. */
+  limit: number;
+  /** 'drop': refuse the message; 'close': close the connection. */
+  policy: 'drop' | 'close';
+  /** Close code for the 'close' policy: 1013 (try again later) or 1008. Default 1013. */
+  closeCode?: number;
+  /** Called once per dropped message or closed connection. */
+  onLimit?: (ws: WebSocketBase, action: 'drop' | 'close', bufferedAmount: number) => void;
+}
+
+const NO_BACKPRESSURE: BackpressureOptions = { limit: 0, policy: 'drop' };
 
 const kWs = Symbol('ws-node-server.websocket');
 const DEFAULT_CLOSE_TIMEOUT = 30_000;
@@ -49,6 +69,12 @@ export class WebSocketBase extends EventEmitter implements ConnectionSink {
   /** @internal */ _protocol = '';
   /** @internal */ _url = '';
   /** @internal */ _error: ProtocolError | null = null;
+  /** @internal Set on inbound data; cleared by the server's heartbeat sweep. */
+  _alive = true;
+  /** @internal Set on inbound messages; cleared by the server's idle sweep. */
+  _active = true;
+  private _backpressure: BackpressureOptions;
+  private _dropped = 0;
   private _binaryType: BinaryType = 'nodebuffer';
   private _closeTimer: NodeJS.Timeout | null = null;
   private _closeTimeout: number;
@@ -59,6 +85,8 @@ export class WebSocketBase extends EventEmitter implements ConnectionSink {
   constructor(role: 'server' | 'client', options: SocketOptions = {}) {
     super();
     this._closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
+    // Shared by reference: one options object per server, not per connection.
+    this._backpressure = options.backpressure ?? NO_BACKPRESSURE;
     this._conn = new Connection(
       {
         role,
@@ -88,6 +116,10 @@ export class WebSocketBase extends EventEmitter implements ConnectionSink {
   /** Bytes queued in the socket and not yet handed to the kernel. */
   get bufferedAmount(): number {
     return this._socket === null ? 0 : this._socket.writableLength;
+  }
+  /** Messages refused by the 'drop' backpressure policy on this connection. */
+  get droppedMessages(): number {
+    return this._dropped;
   }
   get binaryType(): BinaryType {
     return this._binaryType;
@@ -128,6 +160,10 @@ export class WebSocketBase extends EventEmitter implements ConnectionSink {
       notOpen(this, cb);
       return;
     }
+    if (this._overLimit()) {
+      if (cb) process.nextTick(cb, new Error('Message dropped: the connection is over its backpressure limit'));
+      return;
+    }
     this._pendingCb = cb;
     this._conn.send(data, isBinary);
     this._pendingCb = undefined;
@@ -135,10 +171,31 @@ export class WebSocketBase extends EventEmitter implements ConnectionSink {
 
   /**
    * Writes an already-encoded server frame (from prepareFrame) as is: the
-   * encode-once, write-many path of broadcasts. Returns false when not OPEN.
+   * encode-once, write-many path of broadcasts. Returns false when the frame
+   * was not written (not OPEN, or refused by the backpressure policy).
    */
   sendPrepared(frame: Buffer): boolean {
+    if (this._backpressure.limit > 0 && this._overLimit()) return false;
     return this._conn.sendRaw(frame);
+  }
+
+  /** Applies the backpressure policy; true when the message must not be written. */
+  private _overLimit(): boolean {
+    const bp = this._backpressure;
+    if (bp.limit === 0 || this._socket === null) return false;
+    const queued = this._socket.writableLength;
+    if (queued <= bp.limit) return false;
+    if (bp.policy === 'drop') {
+      this._dropped++;
+      bp.onLimit?.(this, 'drop', queued);
+      return true;
+    }
+    if (!this._conn.closeSent) {
+      this._conn.close(bp.closeCode ?? 1013, 'Backpressure limit exceeded');
+      this._armCloseTimer();
+      bp.onLimit?.(this, 'close', queued);
+    }
+    return true;
   }
 
   ping(data?: SendData | number, mask?: boolean | ((err?: Error | null) => void), cb?: (err?: Error | null) => void): void {
@@ -223,6 +280,7 @@ export class WebSocketBase extends EventEmitter implements ConnectionSink {
   }
 
   deliverMessage(data: Buffer, isBinary: boolean): void {
+    this._active = true;
     this.emit('message', isBinary ? convertBinary(data, this._binaryType) : data, isBinary);
   }
 
@@ -428,6 +486,7 @@ function receiveHead(ws: WebSocketBase, head: Buffer): void {
 function socketOnData(this: SocketWithWs, chunk: Buffer): void {
   const ws = this[kWs];
   if (ws === undefined) return;
+  ws._alive = true;
   try {
     ws._conn.receive(chunk);
   } catch (err) {

@@ -1,0 +1,174 @@
+// Limits of the session layer: backpressure policy, heartbeat, idle timeout,
+// connection cap, origin allow-list, handshake time and size.
+import { test, describe, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { once } from 'node:events';
+import { WebSocketServer, WebSocket, prepareFrame } from '../../dist/esm/index.js';
+
+const closers = [];
+after(() => closers.forEach((f) => f()));
+async function listen(options) {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', ...options });
+  closers.push(() => { for (const c of wss.clients) c.terminate(); wss.close(); });
+  await once(wss, 'listening');
+  return { wss, port: wss.address().port, url: `ws://127.0.0.1:${wss.address().port}` };
+}
+const upgrade = (extra = '') =>
+  `GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`;
+/** A raw peer: sends `text`, collects everything, resolves when the server closes. */
+function rawPeer(port, text, { stopReading = false } = {}) {
+  const s = net.connect(port, '127.0.0.1');
+  const peer = { socket: s, data: Buffer.alloc(0) };
+  s.on('error', () => {});
+  s.on('connect', () => {
+    s.write(text);
+  });
+  if (!stopReading) s.on('data', (d) => (peer.data = Buffer.concat([peer.data, d])));
+  else s.once('data', () => s.pause());
+  peer.closed = once(s, 'close');
+  return peer;
+}
+
+describe('backpressure', () => {
+  test("'drop': a peer that stops reading gets its messages dropped, counted and reported; memory stays bounded", async () => {
+    const limit = 256 * 1024;
+    const { wss, port } = await listen({ backpressure: { limit, policy: 'drop' } });
+    const reports = [];
+    wss.on('backpressure', (ws, action, bytes) => reports.push([action, bytes]));
+    const connected = once(wss, 'connection');
+    rawPeer(port, upgrade(), { stopReading: true });
+    const [ws] = await connected;
+    const frame = prepareFrame(Buffer.alloc(64 * 1024), true);
+    let written = 0;
+    let refused = 0;
+    let maxQueued = 0;
+    // Bounded: 1,000 rounds of 64 KiB, yielding so the socket can flush to the kernel.
+    for (let i = 0; i < 1000 && refused < 20; i++) {
+      if (ws.sendPrepared(frame)) written++;
+      else refused++;
+      maxQueued = Math.max(maxQueued, ws.bufferedAmount);
+      if (i % 10 === 0) await new Promise((r) => setImmediate(r));
+    }
+    assert.equal(refused, 20, 'sends were refused once the peer stopped reading');
+    assert.ok(written > 0);
+    assert.ok(maxQueued <= limit + frame.length, `queued ${maxQueued} bytes, bound ${limit + frame.length}`);
+    assert.equal(ws.droppedMessages, 20);
+    assert.equal(wss.stats.dropped, 20);
+    assert.equal(reports.length, 20);
+    assert.equal(reports[0][0], 'drop');
+    assert.equal(ws.readyState, WebSocket.OPEN, 'the connection itself stays open');
+    const err = await new Promise((r) => ws.send('x', r));
+    assert.match(err.message, /backpressure/);
+  });
+
+  test("'close': the connection is closed with 1013 once over the limit", async () => {
+    const { wss, url } = await listen({ backpressure: { limit: 128 * 1024, policy: 'close' } });
+    const connected = once(wss, 'connection');
+    const client = new WebSocket(url);
+    await once(client, 'open');
+    const [ws] = await connected;
+    client.pause();
+    const frame = prepareFrame(Buffer.alloc(64 * 1024), true);
+    let i = 0;
+    for (; i < 1000 && ws.readyState === WebSocket.OPEN; i++) {
+      ws.sendPrepared(frame);
+      if (i % 10 === 0) await new Promise((r) => setImmediate(r));
+    }
+    assert.equal(ws.readyState, WebSocket.CLOSING);
+    assert.equal(wss.stats.closedForBackpressure, 1);
+    const closed = new Promise((r) => client.on('close', (code, reason) => r([code, reason.toString()])));
+    client.resume();
+    assert.deepEqual(await closed, [1013, 'Backpressure limit exceeded']);
+  });
+});
+
+describe('liveness', () => {
+  test('heartbeat terminates a peer that stopped answering, keeps a live one', async () => {
+    const { wss, port, url } = await listen({ heartbeatInterval: 80 });
+    const live = new WebSocket(url);
+    await once(live, 'open');
+    let liveClosed = false;
+    live.on('close', () => (liveClosed = true));
+    // A vanished peer: handshake done, then silence (no pongs, no FIN).
+    const reaped = once(wss, 'heartbeatTimeout');
+    const deadConnected = once(wss, 'connection');
+    rawPeer(port, upgrade(), { stopReading: true });
+    const [deadWs] = await deadConnected;
+    const [ws] = await reaped;
+    assert.equal(ws, deadWs, 'the silent peer is the one reaped');
+    await new Promise((r) => (ws.readyState === WebSocket.CLOSED ? r() : ws.on('close', r)));
+    assert.equal(wss.stats.heartbeatTimeouts, 1);
+    await new Promise((r) => setTimeout(r, 250));
+    assert.equal(liveClosed, false, 'the peer that answers pings stays');
+    assert.equal(wss.clients.size, 1);
+    live.terminate();
+  });
+
+  test('idleTimeout closes connections without messages with 1001', async () => {
+    const { wss, url } = await listen({ idleTimeout: 80 });
+    const idle = new WebSocket(url);
+    const busy = new WebSocket(url);
+    await Promise.all([once(idle, 'open'), once(busy, 'open')]);
+    const timer = setInterval(() => busy.send('still here'), 20);
+    const [code, reason] = await new Promise((r) => idle.on('close', (c, why) => r([c, why.toString()])));
+    assert.equal(code, 1001);
+    assert.equal(reason, 'Idle timeout');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(busy.readyState, WebSocket.OPEN);
+    clearInterval(timer);
+    assert.equal(wss.stats.idleTimeouts, 1);
+    busy.terminate();
+  });
+
+  test('liveness options need clientTracking', () => {
+    assert.throws(() => new WebSocketServer({ noServer: true, clientTracking: false, heartbeatInterval: 10 }), TypeError);
+  });
+});
+
+describe('admission', () => {
+  test('maxConnections: further upgrades get 503 with Retry-After', async () => {
+    const { wss, port, url } = await listen({ maxConnections: 2 });
+    const a = new WebSocket(url);
+    const b = new WebSocket(url);
+    await Promise.all([once(a, 'open'), once(b, 'open')]);
+    const third = rawPeer(port, upgrade());
+    await third.closed;
+    assert.match(third.data.toString(), /^HTTP\/1.1 503 /);
+    assert.match(third.data.toString(), /Retry-After: 5/);
+    assert.equal(wss.stats.refusedOverCapacity, 1);
+    a.close();
+    await once(a, 'close');
+    const c = new WebSocket(url);
+    await once(c, 'open');
+    b.terminate();
+    c.terminate();
+  });
+
+  test('allowedOrigins: unlisted browser origins get 403; listed and absent pass', async () => {
+    const { port, url } = await listen({ allowedOrigins: ['https://app.example'] });
+    const evil = rawPeer(port, upgrade('Origin: https://evil.example\r\n'));
+    await evil.closed;
+    assert.match(evil.data.toString(), /^HTTP\/1.1 403 /);
+    const good = new WebSocket(url, { origin: 'https://app.example' });
+    await once(good, 'open');
+    const cli = new WebSocket(url);
+    await once(cli, 'open');
+    good.terminate();
+    cli.terminate();
+  });
+
+  test('a half-sent upgrade request is dropped after handshakeTimeout', async () => {
+    const { port } = await listen({ handshakeTimeout: 200 });
+    const slow = rawPeer(port, 'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n');
+    await slow.closed;
+    assert.match(slow.data.toString(), /^HTTP\/1.1 408 |^$/);
+  });
+
+  test('an oversized request head gets 431', async () => {
+    const { port } = await listen({ maxHeaderSize: 4096 });
+    const big = rawPeer(port, upgrade(`X-Big: ${'a'.repeat(8000)}\r\n`));
+    await big.closed;
+    assert.match(big.data.toString(), /^HTTP\/1.1 431 /);
+  });
+});
