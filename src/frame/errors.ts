@@ -1,20 +1,20 @@
 // A protocol violation detected while parsing: carries the close code the
 // connection must be failed with (RFC 6455 §7.1.7) and a stable string code.
+// The codes are the ones the ws package uses, so error handling written for
+// it keeps working.
 
 export type ProtocolErrorCode =
   | 'WS_ERR_INVALID_OPCODE'
-  | 'WS_ERR_UNEXPECTED_RSV'
+  | 'WS_ERR_UNEXPECTED_RSV_1'
+  | 'WS_ERR_UNEXPECTED_RSV_2_3'
   | 'WS_ERR_EXPECTED_MASK'
   | 'WS_ERR_UNEXPECTED_MASK'
   | 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH'
   | 'WS_ERR_EXPECTED_FIN'
-  | 'WS_ERR_UNEXPECTED_CONTINUATION'
-  | 'WS_ERR_EXPECTED_CONTINUATION'
   | 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH'
   | 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
   | 'WS_ERR_INVALID_UTF8'
-  | 'WS_ERR_INVALID_CLOSE_CODE'
-  | 'WS_ERR_INVALID_CLOSE_PAYLOAD';
+  | 'WS_ERR_INVALID_CLOSE_CODE';
 
 export class ProtocolError extends Error {
   readonly code: ProtocolErrorCode;

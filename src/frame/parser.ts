@@ -200,8 +200,11 @@ export class FrameParser {
     let len = b1 & 0x7f;
 
     // RFC 6455 §5.2: RSV bits must be 0 unless an extension defines them.
-    if ((rsv & ~this.allowedRsv) !== 0) {
-      return this.fail(`Invalid frame: RSV bits 0x${rsv.toString(16)} set`, 'WS_ERR_UNEXPECTED_RSV', 1002);
+    const badRsv = rsv & ~this.allowedRsv;
+    if (badRsv !== 0) {
+      return (badRsv & 0x40) !== 0
+        ? this.fail('Invalid frame: RSV1 must be clear', 'WS_ERR_UNEXPECTED_RSV_1', 1002)
+        : this.fail('Invalid frame: RSV2 and RSV3 must be clear', 'WS_ERR_UNEXPECTED_RSV_2_3', 1002);
     }
     const control = (opcode & 0x08) !== 0;
     if (control) {
@@ -215,12 +218,12 @@ export class FrameParser {
       }
     } else if (opcode === Opcode.Continuation) {
       if (this.messageOpcode === 0) {
-        return this.fail('Invalid frame: continuation without a message to continue', 'WS_ERR_UNEXPECTED_CONTINUATION', 1002);
+        return this.fail('Invalid frame: continuation without a message to continue', 'WS_ERR_INVALID_OPCODE', 1002);
       }
     } else if (opcode === Opcode.Text || opcode === Opcode.Binary) {
       // RFC 6455 §5.4: fragments of one message are not interleaved with another.
       if (this.messageOpcode !== 0) {
-        return this.fail('Invalid frame: new data frame inside a fragmented message', 'WS_ERR_EXPECTED_CONTINUATION', 1002);
+        return this.fail('Invalid frame: new data frame inside a fragmented message', 'WS_ERR_INVALID_OPCODE', 1002);
       }
     } else {
       return this.fail(`Invalid frame: reserved opcode 0x${opcode.toString(16)}`, 'WS_ERR_INVALID_OPCODE', 1002);
@@ -331,7 +334,7 @@ export class FrameParser {
         return;
       }
       if (payload.length === 1) {
-        this.fail('Invalid close frame: 1-byte payload', 'WS_ERR_INVALID_CLOSE_PAYLOAD', 1002);
+        this.fail('Invalid close frame: 1-byte payload', 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH', 1002);
         return;
       }
       const code = payload.readUInt16BE(0);

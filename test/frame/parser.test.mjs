@@ -79,15 +79,15 @@ describe('streaming', () => {
 
 describe('protocol errors', () => {
   const cases = [
-    ['RSV1 set without an extension', bytes(0xc1, 0x80, 1, 2, 3, 4), 'WS_ERR_UNEXPECTED_RSV', 1002],
-    ['RSV2 set', bytes(0xa1, 0x80, 1, 2, 3, 4), 'WS_ERR_UNEXPECTED_RSV', 1002],
-    ['RSV3 set', bytes(0x91, 0x80, 1, 2, 3, 4), 'WS_ERR_UNEXPECTED_RSV', 1002],
+    ['RSV1 set without an extension', bytes(0xc1, 0x80, 1, 2, 3, 4), 'WS_ERR_UNEXPECTED_RSV_1', 1002],
+    ['RSV2 set', bytes(0xa1, 0x80, 1, 2, 3, 4), 'WS_ERR_UNEXPECTED_RSV_2_3', 1002],
+    ['RSV3 set', bytes(0x91, 0x80, 1, 2, 3, 4), 'WS_ERR_UNEXPECTED_RSV_2_3', 1002],
     ['reserved data opcode 3', bytes(0x83, 0x80, 1, 2, 3, 4), 'WS_ERR_INVALID_OPCODE', 1002],
     ['reserved control opcode 0xB', bytes(0x8b, 0x80, 1, 2, 3, 4), 'WS_ERR_INVALID_OPCODE', 1002],
     ['unmasked client frame', bytes(0x81, 0x00), 'WS_ERR_EXPECTED_MASK', 1002],
     ['fragmented ping', bytes(0x09, 0x80, 1, 2, 3, 4), 'WS_ERR_EXPECTED_FIN', 1002],
     ['126-byte ping', bytes(0x89, 0xfe, 0x00, 0x7e), 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH', 1002],
-    ['continuation without a start', bytes(0x80, 0x80, 1, 2, 3, 4), 'WS_ERR_UNEXPECTED_CONTINUATION', 1002],
+    ['continuation without a start', bytes(0x80, 0x80, 1, 2, 3, 4), 'WS_ERR_INVALID_OPCODE', 1002],
     ['64-bit length with the top bit set', bytes(0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 1), 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH', 1002],
     ['64-bit length beyond a Buffer', bytes(0x82, 0xff, 0x00, 0x10, 0, 0, 0, 0, 0, 0), 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH', 1009],
   ];
@@ -106,7 +106,7 @@ describe('protocol errors', () => {
       encodeFrame(Opcode.Text, Buffer.from('a'), { mask: true, fin: false }),
       encodeFrame(Opcode.Text, Buffer.from('b'), { mask: true }),
     ]);
-    assert.deepEqual(ev, [{ type: 'error', code: 'WS_ERR_EXPECTED_CONTINUATION', closeCode: 1002 }]);
+    assert.deepEqual(ev, [{ type: 'error', code: 'WS_ERR_INVALID_OPCODE', closeCode: 1002 }]);
   });
   test('RSV1 is accepted when an extension claimed it', () => {
     const ev = serverParse([bytes(0xc1, 0x80, 1, 2, 3, 4)], { allowedRsv: 0x40 });
@@ -195,7 +195,7 @@ describe('close frames', () => {
     assert.deepEqual(close([0x03, 0xe8, ...Buffer.from('bye')]), [{ type: 'close', code: 1000, reason: 'bye' }]);
   });
   test('1-byte payload is 1002', () => {
-    assert.deepEqual(close([0x03]), [{ type: 'error', code: 'WS_ERR_INVALID_CLOSE_PAYLOAD', closeCode: 1002 }]);
+    assert.deepEqual(close([0x03]), [{ type: 'error', code: 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH', closeCode: 1002 }]);
   });
   for (const code of [0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 65535]) {
     test(`close code ${code} is invalid`, () => {
