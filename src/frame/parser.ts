@@ -294,7 +294,7 @@ export class FrameParser {
     }
     if (opcode !== Opcode.Continuation) this.messageOpcode = opcode;
     const text = this.messageOpcode === Opcode.Text && this.checkUtf8;
-    if (this.fin && this.fragments.length === 0) {
+    if (this.fin && opcode !== Opcode.Continuation) {
       // The common case: an unfragmented message, delivered without copying.
       this.messageOpcode = 0;
       if (text && !isUtf8(payload)) {

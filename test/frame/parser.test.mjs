@@ -211,3 +211,13 @@ describe('close frames', () => {
     assert.deepEqual(close([0x03, 0xe8, 0xff]), [{ type: 'error', code: 'WS_ERR_INVALID_UTF8', closeCode: 1007 }]);
   });
 });
+
+describe('regressions', () => {
+  test('a fragmented binary message whose first fragments are empty stays binary', () => {
+    const ev = serverParse([
+      encodeFrame(Opcode.Binary, Buffer.alloc(0), { mask: true, fin: false }),
+      encodeFrame(Opcode.Continuation, Buffer.from([1, 2]), { mask: true }),
+    ]);
+    assert.deepEqual(ev, [{ type: 'message', data: Buffer.from([1, 2]), isBinary: true }]);
+  });
+});
