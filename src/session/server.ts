@@ -81,8 +81,10 @@ const CLOSED = 2;
 
 export class WebSocketServer extends EventEmitter {
   readonly options: ServerOptions;
-  /** Open connections (when clientTracking is on). */
+  /** Open connections. As in ws, `undefined` when clientTracking is false. */
   readonly clients: Set<WebSocket>;
+  /** Open connections, counted even without clientTracking (for maxConnections). */
+  private _open = 0;
   private _server: http.Server | import('node:https').Server | null = null;
   private _ownServer = false;
   private _state = RUNNING;
@@ -101,7 +103,7 @@ export class WebSocketServer extends EventEmitter {
       throw new TypeError('One and only one of the "port", "server", or "noServer" options must be specified');
     }
     this.options = { maxPayload: 100 * 1024 * 1024, clientTracking: true, ...options };
-    this.clients = new Set();
+    this.clients = (this.options.clientTracking === false ? undefined : new Set()) as Set<WebSocket>;
     if ((options.heartbeatInterval || options.idleTimeout) && this.options.clientTracking === false) {
       throw new TypeError('heartbeatInterval and idleTimeout need clientTracking');
     }
@@ -204,7 +206,7 @@ export class WebSocketServer extends EventEmitter {
       return;
     }
     const max = this.options.maxConnections ?? 0;
-    if (max > 0 && this.clients.size + this._handshaking >= max) {
+    if (max > 0 && this._open + this._handshaking >= max) {
       this.stats.refusedOverCapacity++;
       this._refuse(socket, req, 503, 'Too many connections', { 'Retry-After': '5' });
       return;
@@ -287,13 +289,14 @@ export class WebSocketServer extends EventEmitter {
     socket.write(lines.join('\r\n') + '\r\n\r\n');
     socket.removeListener('error', onHandshakeError);
     ws._attach(socket, head);
-    if (this.options.clientTracking) {
-      this.clients.add(ws);
-      ws.once('close', () => {
-        this.clients.delete(ws);
-        if (this._closeWhenEmpty && this.clients.size === 0) this._emitClose();
-      });
-    }
+    this._open++;
+    const tracked = this.options.clientTracking !== false;
+    if (tracked) this.clients.add(ws);
+    ws.once('close', () => {
+      this._open--;
+      if (tracked) this.clients.delete(ws);
+      if (this._closeWhenEmpty && this._open === 0) this._emitClose();
+    });
     cb(ws, req);
   }
 
@@ -316,7 +319,7 @@ export class WebSocketServer extends EventEmitter {
     this._removeListeners?.();
     this._removeListeners = null;
     const done = (): void => {
-      if (this.options.clientTracking && this.clients.size > 0) this._closeWhenEmpty = true;
+      if (this.options.clientTracking !== false && this._open > 0) this._closeWhenEmpty = true;
       else this._emitClose();
     };
     if (this._ownServer && this._server !== null) {

@@ -177,11 +177,13 @@ describe('WebSocketServer', () => {
     assert.equal(code, 1006);
   });
 
-  test('clientTracking: false leaves clients empty', async () => {
-    const { wss, url } = await listen({ clientTracking: false });
+  test('clientTracking: false leaves clients undefined (as ws); maxConnections still counts', async () => {
+    const { wss, url } = await listen({ clientTracking: false, maxConnections: 1 });
     const c = await open(url);
-    await new Promise((r) => setTimeout(r, 20));
-    assert.equal(wss.clients.size, 0);
+    assert.equal(wss.clients, undefined);
+    const second = new WebSocket(url);
+    const [err] = await once(second, 'error');
+    assert.match(err.message, /503/);
     c.terminate();
   });
 
