@@ -238,3 +238,35 @@ describe('WebSocketServer', () => {
     assert.deepEqual([...tail], [0x88, 0x02, 0x03, 0xea]);
   });
 });
+
+describe('no listener leaks', () => {
+  test('closing a WebSocketServer removes its listeners from the http server', async () => {
+    const server = http.createServer();
+    const before = ['upgrade', 'listening', 'error'].map((e) => server.listenerCount(e));
+    for (let i = 0; i < 20; i++) {
+      const wss = new WebSocketServer({ server });
+      await new Promise((r) => wss.close(r));
+    }
+    assert.deepEqual(['upgrade', 'listening', 'error'].map((e) => server.listenerCount(e)), before);
+  });
+
+  test('a closed connection leaves no data/end/drain listeners on its socket', async () => {
+    const { wss, url } = await listen();
+    const sockets = [];
+    wss.on('connection', (ws) => sockets.push(ws._socket));
+    for (let i = 0; i < 5; i++) {
+      const c = await open(url);
+      c.close();
+      await once(c, 'close');
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(sockets.length, 5);
+    for (const s of sockets) {
+      assert.equal(s.destroyed, true);
+      assert.equal(s.listenerCount('data') + s.listenerCount('drain') + s.listenerCount('close'), 0);
+      // Node's own stream bookkeeping may stay; none of ours may.
+      assert.deepEqual(s.listeners('end').filter((f) => f.name === 'socketOnEnd'), []);
+    }
+    assert.equal(wss.clients.size, 0);
+  });
+});
