@@ -88,22 +88,35 @@ export class Connection {
   }
 
   /** Encodes a data message. Returns false when not OPEN (nothing written). */
-  send(data: string | Buffer | ArrayBuffer | ArrayBufferView, isBinary: boolean): boolean {
+  /**
+   * Encodes a data message, or one fragment of it when `fin` is false: the
+   * following sends continue the same message (RFC 6455 §5.4) until one
+   * with `fin` true ends it.
+   */
+  send(data: string | Buffer | ArrayBuffer | ArrayBufferView, isBinary: boolean, fin = true): boolean {
     if (this.readyState !== OPEN) return false;
-    const opcode = isBinary ? Opcode.Binary : Opcode.Text;
+    const opcode = this.fragmenting ? Opcode.Continuation : isBinary ? Opcode.Binary : Opcode.Text;
+    this.fragmenting = !fin;
     const payload = toBuffer(data);
     if (!this.mask && payload.length >= GATHER_THRESHOLD) {
-      this.sink.write(encodeHeader(opcode, payload.length), true);
+      this.sink.write(encodeHeader(opcode, payload.length, { fin }), true);
       this.sink.write(payload);
     } else {
-      this.sink.write(encodeFrame(opcode, payload, { mask: this.mask }));
+      this.sink.write(encodeFrame(opcode, payload, { mask: this.mask, fin }));
     }
     return true;
   }
 
-  /** Writes a frame the caller already encoded (see prepareFrame). */
+  /** True while a message sent with fin=false awaits its final fragment. */
+  fragmenting = false;
+
+  /**
+   * Writes a frame the caller already encoded (see prepareFrame). Refused
+   * (false) while a fragmented send is open: a whole message cannot be
+   * interleaved with the fragments of another (RFC 6455 §5.4).
+   */
   sendRaw(frame: Buffer): boolean {
-    if (this.readyState !== OPEN) return false;
+    if (this.readyState !== OPEN || this.fragmenting) return false;
     this.sink.write(frame);
     return true;
   }

@@ -165,7 +165,7 @@ export class WebSocketBase extends EventEmitter implements ConnectionSink {
       return;
     }
     this._pendingCb = cb;
-    this._conn.send(data, isBinary);
+    this._conn.send(data, isBinary, options?.fin !== false);
     this._pendingCb = undefined;
   }
 

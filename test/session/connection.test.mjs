@@ -143,3 +143,15 @@ test('checkClose validates code and reason like the WebSocket API', () => {
   assert.throws(() => checkClose(1000, Buffer.from([0xff])), SyntaxError);
   assert.throws(() => checkClose(undefined, 'reason'), TypeError);
 });
+
+test('fragmented sends: fin=false starts a message, continuations follow, prepared frames wait', () => {
+  const { conn, out } = setup();
+  conn.open();
+  conn.send('a', false, false);
+  assert.equal(conn.sendRaw(encodeFrame(Opcode.Text, Buffer.from('x'))), false, 'no whole message inside a fragmented one');
+  conn.send('b', false, false);
+  conn.send('c', false, true);
+  assert.equal(conn.sendRaw(encodeFrame(Opcode.Text, Buffer.from('x'))), true);
+  assert.deepEqual(out.slice(0, 3).map((b) => b[0]), [0x01, 0x00, 0x80]);
+  assert.deepEqual(written(out), [['message', 'abc', false], ['message', 'x', false]]);
+});
