@@ -6,3 +6,4 @@ export * from './session/index.js';
 import { WebSocket } from './session/index.js';
 /** Default export, as `import WebSocket from 'ws'`. */
 export default WebSocket;
+export * from './router/index.js';

@@ -65,7 +65,7 @@ export class FrameParser {
   private opcode = 0;
   private masked = false;
   private payloadLength = 0;
-  private maskKey = Buffer.alloc(4);
+  private maskKey = new Uint8Array(4);
 
   // The message being assembled from fragments.
   private messageOpcode = 0;

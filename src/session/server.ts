@@ -290,13 +290,9 @@ export class WebSocketServer extends EventEmitter {
     socket.removeListener('error', onHandshakeError);
     ws._attach(socket, head);
     this._open++;
-    const tracked = this.options.clientTracking !== false;
-    if (tracked) this.clients.add(ws);
-    ws.once('close', () => {
-      this._open--;
-      if (tracked) this.clients.delete(ws);
-      if (this._closeWhenEmpty && this._open === 0) this._emitClose();
-    });
+    if (this.options.clientTracking !== false) this.clients.add(ws);
+    // A back-reference instead of a 'close' listener: no closure per connection.
+    ws._server = this;
     cb(ws, req);
   }
 
@@ -327,6 +323,13 @@ export class WebSocketServer extends EventEmitter {
     } else {
       process.nextTick(done);
     }
+  }
+
+  /** @internal Called by a connection of ours when it has closed. */
+  _clientClosed(ws: WebSocket): void {
+    this._open--;
+    if (this.options.clientTracking !== false) this.clients.delete(ws);
+    if (this._closeWhenEmpty && this._open === 0) this._emitClose();
   }
 
   /**

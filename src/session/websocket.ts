@@ -69,6 +69,8 @@ export class WebSocketBase extends EventEmitter implements ConnectionSink {
   /** @internal */ _protocol = '';
   /** @internal */ _url = '';
   /** @internal */ _error: ProtocolError | null = null;
+  /** @internal The server that accepted this connection (told when it closes). */
+  _server: { _clientClosed(ws: never): void } | null = null;
   /** @internal Set on inbound data; cleared by the server's heartbeat sweep. */
   _alive = true;
   /** @internal Set on inbound messages; cleared by the server's idle sweep. */
@@ -356,6 +358,8 @@ export class WebSocketBase extends EventEmitter implements ConnectionSink {
     }
     const c = this._conn;
     const code = c.closeReceived || this._error !== null ? c.closeCode : 1006;
+    // The server forgets the connection before 'close' listeners run, as ws does.
+    if (this._server !== null) this._server._clientClosed(this as never);
     this.emit('close', code, c.closeReason);
   }
 

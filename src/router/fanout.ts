@@ -1,0 +1,46 @@
+// Encode once, write many. A broadcast renders its JSON and builds its frame
+// at most once per wire protocol in use among the recipients (ours and the
+// legacy one), then writes that very Buffer to each recipient's socket.
+
+import { prepareFrame } from '../frame/index.js';
+import type { Codec } from './commands.js';
+import type { Peer } from './registry.js';
+
+/**
+ * The single place where the router writes to a socket. The session layer's
+ * backpressure policy applies here: a refused write returns false.
+ */
+export function writeFrame(peer: Peer, frame: Buffer): boolean {
+  return peer.state === 'open' && peer.ws.sendPrepared(frame);
+}
+
+/** Writes one message to one peer. */
+export function writeText(peer: Peer, text: string): boolean {
+  return writeFrame(peer, prepareFrame(text, false));
+}
+
+/**
+ * Delivers one message to every peer in `peers` except `except`. `render`
+ * runs at most once per codec. Returns how many peers it was written to.
+ */
+export function fanOut(peers: Iterable<Peer>, render: (codec: Codec) => string, except: Peer | null = null): number {
+  // Two protocols at most, so two slots beat a Map lookup per recipient.
+  let codecA: Codec | null = null;
+  let frameA: Buffer | null = null;
+  let codecB: Codec | null = null;
+  let frameB: Buffer | null = null;
+  let written = 0;
+  for (const peer of peers) {
+    if (peer === except || peer.state !== 'open') continue;
+    let frame: Buffer;
+    if (peer.codec === codecA) frame = frameA!;
+    else if (peer.codec === codecB) frame = frameB!;
+    else {
+      frame = prepareFrame(render(peer.codec), false);
+      if (codecA === null) [codecA, frameA] = [peer.codec, frame];
+      else [codecB, frameB] = [peer.codec, frame];
+    }
+    if (peer.ws.sendPrepared(frame)) written++;
+  }
+  return written;
+}

@@ -1,0 +1,23 @@
+// The application layer: sessions, groups, request/response, broadcasts,
+// private messages and presence over our JSON protocol (and the 0.2.x one).
+export { WebSocketNodeServer, type WebSocketNodeServerEvents } from './server.js';
+export { Session, type WireProtocol } from './session.js';
+export { PROTOCOL_V1 } from './protocol-v1.js';
+export { ERROR_CODES, RequestError, HookError, isErrorCode, type ErrorCode, type WireError } from './errors.js';
+export type { PublicClient } from './commands.js';
+export {
+  DEFAULTS as SERVER_DEFAULTS,
+  type Awaitable,
+  type WebSocketNodeServerOptions,
+  type UpgradeHook,
+  type StartSession,
+  type AuthRespond,
+  type AuthenticationHook,
+  type ConnectionCloseHook,
+  type Respond,
+  type RequestHandler,
+  type PrivateMessageHook,
+  type ClientMessage,
+  type ClientMessageHook,
+  type GroupChangeHook,
+} from './types.js';

@@ -1,0 +1,331 @@
+// WebSocketNodeServer: the application server. It owns the lifecycle (attach
+// to an http/https server or stand alone, gate upgrades, heartbeat, graceful
+// close) and the hook registry; the Router does the per-message work.
+
+import { EventEmitter } from 'node:events';
+import * as http from 'node:http';
+import type * as https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { rejectUpgrade, splitTokens } from '../handshake/index.js';
+import { WebSocketServer, type WebSocket } from '../session/index.js';
+import { HookError } from './errors.js';
+import { PROTOCOL_V1 } from './protocol-v1.js';
+import { Router } from './router.js';
+import type { Session } from './session.js';
+import {
+  DEFAULTS,
+  type AuthenticationHook,
+  type ClientMessageHook,
+  type ConnectionCloseHook,
+  type GroupChangeHook,
+  type Hooks,
+  type PrivateMessageHook,
+  type RequestHandler,
+  type ResolvedOptions,
+  type UpgradeHook,
+  type WebSocketNodeServerOptions,
+} from './types.js';
+
+type HttpServer = http.Server | https.Server;
+
+export interface WebSocketNodeServerEvents<TData> {
+  /** A client authenticated and its session started. */
+  session: [session: Session<TData>];
+  /** Application code (a hook or handler) threw or rejected. */
+  error: [error: HookError];
+}
+
+function isHttpServer(value: unknown): value is HttpServer {
+  return value instanceof EventEmitter && typeof (value as { listen?: unknown }).listen === 'function';
+}
+
+export class WebSocketNodeServer<TData = Record<string, unknown>> extends EventEmitter<WebSocketNodeServerEvents<TData>> {
+  readonly #options: ResolvedOptions;
+  readonly #hooks: Hooks<TData> = { requests: new Map() };
+  readonly #router: Router;
+  readonly #wss: WebSocketServer;
+  readonly #http: HttpServer;
+  /** True when this object created the http server (standalone) and so closes it. */
+  readonly #ownsHttp: boolean;
+  #state: 'idle' | 'listening' | 'closing' | 'closed' = 'idle';
+  #heartbeat: NodeJS.Timeout | null = null;
+  #closed: Promise<void> | null = null;
+
+  /**
+   * `new WebSocketNodeServer(httpServer, options?)` attaches to an existing
+   * http/https server; `new WebSocketNodeServer(options?)` creates its own,
+   * bound by listen() to `options.port` (default: any free port).
+   */
+  constructor(server?: HttpServer | WebSocketNodeServerOptions | null, options: WebSocketNodeServerOptions = {}) {
+    super();
+    if (server !== undefined && server !== null && !isHttpServer(server)) {
+      options = server;
+      server = undefined;
+    }
+    this.#options = { ...DEFAULTS, ...stripUndefined(options) };
+    this.#ownsHttp = !server;
+    this.#http = server ? server : http.createServer(upgradeRequired);
+    this.#router = new Router(this.#options, this.#hooks as Hooks<unknown>, (e) => this.#report(e), (s) => {
+      if (this.listenerCount('session') > 0) this.#safeEmit('session', s as Session<TData>);
+    });
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: this.#options.maxPayload,
+      clientTracking: true,
+      handleProtocols: this.#router.pickProtocol,
+      closeTimeout: this.#options.closeTimeout,
+    });
+  }
+
+  /** Gate every upgrade request before the handshake (ban lists, origin checks). */
+  onUpgrade(hook: UpgradeHook | null): this {
+    this.#hooks.upgrade = hook ?? undefined;
+    return this;
+  }
+  /** Validate credentials; call startSession(...) then respond(null, clientSideSession), or respond(error). */
+  onAuthentication(hook: AuthenticationHook<TData> | null): this {
+    this.#hooks.authentication = hook ?? undefined;
+    return this;
+  }
+  /** Called exactly once per started session, however it ended. */
+  onConnectionClose(hook: ConnectionCloseHook<TData> | null): this {
+    this.#hooks.connectionClose = hook ?? undefined;
+    return this;
+  }
+  /** Handles the request `name`; a later registration under the same name replaces it. */
+  onRequest<TBody = unknown, TResult = unknown>(name: string, handler: RequestHandler<TData, TBody, TResult> | null): this {
+    if (typeof name !== 'string' || name === '') throw new TypeError('request name must be a non-empty string');
+    if (handler === null) this.#hooks.requests.delete(name);
+    else this.#hooks.requests.set(name, handler as RequestHandler<TData, never, unknown>);
+    return this;
+  }
+  /** Called after each delivered private message. */
+  onPrivateMessage(hook: PrivateMessageHook<TData> | null): this {
+    this.#hooks.privateMessage = hook ?? undefined;
+    return this;
+  }
+  /** Vets client-initiated broadcasts and private messages before delivery. */
+  onClientMessage(hook: ClientMessageHook<TData> | null): this {
+    this.#hooks.clientMessage = hook ?? undefined;
+    return this;
+  }
+  /** Decides client requests to join or leave groups; without it, clients cannot change groups. */
+  onGroupChange(hook: GroupChangeHook<TData> | null): this {
+    this.#hooks.groupChange = hook ?? undefined;
+    return this;
+  }
+
+  /**
+   * Sends an event to every session (group null) or to one group's members,
+   * except `except`. The message is serialized and framed once. Returns the
+   * number of clients it was written to.
+   */
+  broadcast(event: string, group: string | null, data: unknown, except?: Session<TData> | null): number {
+    if (typeof event !== 'string' || event === '') throw new TypeError('event must be a non-empty string');
+    const peer = except ? (this.#router.registry.peerOf(except as Session<unknown>) ?? null) : null;
+    return this.#router.broadcast(event, group ?? null, data, peer);
+  }
+
+  /** The live session with this id, if any. */
+  getSession(id: string): Session<TData> | undefined {
+    return this.#router.registry.byId.get(id)?.session as Session<TData> | undefined;
+  }
+  /** Every live session. */
+  *sessions(): IterableIterator<Session<TData>> {
+    for (const peer of this.#router.registry.byId.values()) yield peer.session as Session<TData>;
+  }
+  /** Number of live sessions. */
+  get sessionCount(): number {
+    return this.#router.registry.size;
+  }
+  /** Number of live sessions in a group. */
+  groupSize(group: string): number {
+    return this.#router.registry.members(group).size;
+  }
+
+  /** The low-level, ws-compatible server (with its `clients` set). */
+  getServer(): WebSocketServer {
+    return this.#wss;
+  }
+  /** The http(s) server upgrades arrive on. */
+  get httpServer(): HttpServer {
+    return this.#http;
+  }
+  address(): AddressInfo | null {
+    const a = this.#http.address();
+    return a !== null && typeof a === 'object' ? a : null;
+  }
+
+  /**
+   * Starts accepting WebSocket connections. Standalone, it also binds the
+   * port; attached, the http server is started by its owner as usual.
+   */
+  async listen(): Promise<AddressInfo | null> {
+    if (this.#state !== 'idle') throw new Error(`cannot listen: the server is ${this.#state}`);
+    this.#state = 'listening';
+    this.#http.on('upgrade', this.#onUpgrade);
+    this.#startHeartbeat();
+    if (this.#ownsHttp) {
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: Error) => reject(err);
+        this.#http.once('error', onError);
+        this.#http.listen(this.#options.port ?? 0, this.#options.host, () => {
+          this.#http.off('error', onError);
+          resolve();
+        });
+      });
+    }
+    return this.address();
+  }
+
+  /** Changes the heartbeat period at run time (0 disables). */
+  setHeartbeatInterval(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) throw new RangeError('heartbeat interval must be a non-negative number of ms');
+    this.#options.heartbeatInterval = ms;
+    if (this.#state === 'listening') this.#startHeartbeat();
+  }
+  /** Changes the authentication deadline for connections opened from now on (0 disables). */
+  setAuthTimeout(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) throw new RangeError('auth timeout must be a non-negative number of ms');
+    this.#options.authTimeout = ms;
+  }
+
+  /**
+   * Graceful shutdown: stops accepting upgrades, refuses new requests with
+   * `shutting_down`, lets in-flight handlers answer (up to closeTimeout),
+   * closes every connection with 1001, waits for the close handshakes (up to
+   * closeTimeout again), then drops what is left. onConnectionClose runs
+   * once for every session. A standalone server's port is released; an
+   * attached http server is left running.
+   */
+  close(): Promise<void> {
+    this.#closed ??= this.#shutdown();
+    return this.#closed;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#state = 'closing';
+    this.#http.off('upgrade', this.#onUpgrade);
+    this.#stopHeartbeat();
+    this.#router.closing = true;
+    const limit = this.#options.closeTimeout;
+    await within(this.#router.whenIdle(), limit);
+    this.#router.closeAll(1001, 'Server shutting down');
+    await within(this.#router.whenEmpty(), limit);
+    this.#router.forget();
+    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+    if (this.#ownsHttp && this.#http.listening) {
+      await new Promise<void>((resolve) => {
+        this.#http.close(() => resolve());
+        this.#http.closeAllConnections();
+      });
+    }
+    this.#state = 'closed';
+  }
+
+  #startHeartbeat(): void {
+    this.#stopHeartbeat();
+    const ms = this.#options.heartbeatInterval;
+    if (ms <= 0) return;
+    // One timer per server, not per connection: idle connections stay small.
+    this.#heartbeat = setInterval(() => this.#router.sweep(), ms);
+    this.#heartbeat.unref();
+  }
+  #stopHeartbeat(): void {
+    if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
+    this.#heartbeat = null;
+  }
+
+  #onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const path = this.#options.path;
+    if (path !== undefined && pathname(req.url) !== path) {
+      // Another handler on the same http server may own this path.
+      if (this.#http.listenerCount('upgrade') <= 1) rejectUpgrade(socket, 400, 'No WebSocket endpoint at this path');
+      return;
+    }
+    if (this.#state !== 'listening') {
+      rejectUpgrade(socket, 503, 'Server is shutting down');
+      return;
+    }
+    if (!this.#options.legacyProtocol && !splitTokens(req.headers['sec-websocket-protocol']).includes(PROTOCOL_V1)) {
+      rejectUpgrade(socket, 400, `This server requires the ${PROTOCOL_V1} subprotocol`);
+      return;
+    }
+    const hook = this.#hooks.upgrade;
+    if (hook === undefined) {
+      this.#complete(req, socket, head);
+      return;
+    }
+    // The client may vanish while the hook decides; that must not throw.
+    const swallow = (): void => {};
+    socket.on('error', swallow);
+    let settled = false;
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      clearTimeout(timer);
+      socket.off('error', swallow);
+      return true;
+    };
+    const allow = (): void => {
+      if (!settle()) return;
+      if (this.#state !== 'listening') rejectUpgrade(socket, 503, 'Server is shutting down');
+      else if (!socket.destroyed) this.#complete(req, socket, head);
+    };
+    const deny = (status?: number, reason?: string): void => {
+      if (!settle()) return;
+      const code = Number.isInteger(status) && status! >= 400 && status! <= 599 ? status! : 403;
+      rejectUpgrade(socket, code, typeof reason === 'string' ? reason : undefined);
+    };
+    const timer = setTimeout(() => deny(503, 'Upgrade decision timed out'), this.#options.upgradeTimeout);
+    timer.unref();
+    void this.#router.invoke('onUpgrade', () => hook(req, allow, deny), null).then((result) => {
+      if (!result.ok) deny(500, 'Internal Server Error');
+    });
+  };
+
+  #complete(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      this.#wss.emit('connection', ws, req);
+      this.#router.adopt(ws, req);
+    });
+  }
+
+  /** Reports application failures as 'error' events; without a listener, as a process warning. */
+  #report(error: HookError): void {
+    if (this.listenerCount('error') > 0) this.#safeEmit('error', error);
+    else process.emitWarning(error);
+  }
+
+  #safeEmit<K extends keyof WebSocketNodeServerEvents<TData>>(name: K, ...args: WebSocketNodeServerEvents<TData>[K]): void {
+    try {
+      (this.emit as (n: string, ...a: unknown[]) => boolean)(name, ...args);
+    } catch (error) {
+      // A listener that throws must not take a socket event handler down with it.
+      process.emitWarning(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+}
+
+function upgradeRequired(_req: http.IncomingMessage, res: http.ServerResponse): void {
+  const body = 'Upgrade Required';
+  res.writeHead(426, { 'Content-Type': 'text/plain', 'Content-Length': body.length, Upgrade: 'websocket' });
+  res.end(body);
+}
+
+function pathname(url: string | undefined): string {
+  const u = url ?? '/';
+  const q = u.indexOf('?');
+  return q === -1 ? u : u.slice(0, q);
+}
+
+function within(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
