@@ -1,0 +1,99 @@
+// The server child process. Loads one server implementation from
+// bench/servers/<impl>.mjs, listens on 127.0.0.1, and answers commands from
+// the orchestrator: memory snapshots (after GC), CPU marks, broadcast bursts.
+// Run with --expose-gc so memory figures are taken after a full collection.
+import { serve } from './ipc.mjs';
+import { asciiPayload } from './wire.mjs';
+
+const impl = process.argv[2];
+const mod = await import(new URL(`../servers/${impl}.mjs`, import.meta.url));
+const server = await mod.start({ host: '127.0.0.1', port: 0 });
+
+let cpuMark = process.cpuUsage();
+let seq = 0;
+let batches = [];
+
+function gcFull() {
+  if (typeof globalThis.gc === 'function') {
+    globalThis.gc();
+    globalThis.gc();
+  }
+}
+
+/** Message `seq` of exactly `size` bytes; distinct content per message. */
+function makeMessages(count, size, binary) {
+  const filler = asciiPayload(Math.max(size, 12));
+  const out = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const tag = String(seq++ % 1e8).padStart(8, '0');
+    const buf = Buffer.from(filler.subarray(0, size));
+    buf.write(tag.slice(0, Math.min(8, size)), 0, 'latin1');
+    out[i] = binary ? buf : buf.toString('latin1');
+  }
+  return out;
+}
+
+serve({
+  hello() {
+    return { port: server.port, pid: process.pid, modes: Object.keys(server.modes) };
+  },
+  count() {
+    return { count: server.count() };
+  },
+  mem() {
+    gcFull();
+    const m = process.memoryUsage();
+    return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers };
+  },
+  cpuMark() {
+    cpuMark = process.cpuUsage();
+    return {};
+  },
+  cpuRead() {
+    const d = process.cpuUsage(cpuMark);
+    return { user: d.user, system: d.system };
+  },
+  // Fan-out in two steps so only the broadcast is on the clock: prepare
+  // builds the messages (distinct content per message) and collects garbage;
+  // go sends `bursts` bursts of `burstSize` messages, each burst synchronously
+  // in one event-loop turn, the next one on setImmediate (or after
+  // `intervalMs`). go resolves once every burst has been handed to the
+  // implementation; delivery is confirmed by the clients.
+  fanoutPrepare({ mode, size, binary, bursts, burstSize }) {
+    batches = [];
+    for (let b = 0; b < bursts; b++) batches.push(makeMessages(burstSize, size, binary));
+    gcFull();
+    // What each client should receive: the message as is, unless the server
+    // wraps it (an application envelope); -1 skips the size check.
+    const expectLen = typeof server.payloadLength === 'function' ? server.payloadLength(mode, size) : size;
+    return { expectLen };
+  },
+  async fanoutGo({ mode, intervalMs = 0 }) {
+    const fn = server.modes[mode];
+    if (!fn) throw new Error(`server ${impl} has no broadcast mode '${mode}'`);
+    const bursts = batches.length;
+    cpuMark = process.cpuUsage();
+    const t0 = Date.now();
+    await new Promise((resolve) => {
+      let b = 0;
+      const burst = () => {
+        const msgs = batches[b];
+        for (let i = 0; i < msgs.length; i++) fn(msgs[i]);
+        batches[b] = null;
+        if (++b === bursts) resolve();
+        else if (intervalMs > 0) setTimeout(burst, intervalMs);
+        else setImmediate(burst);
+      };
+      burst();
+    });
+    batches = [];
+    return { sentMs: Date.now() - t0 };
+  },
+  async close() {
+    await Promise.race([server.close(), new Promise((r) => setTimeout(r, 3000).unref())]);
+    setImmediate(() => process.exit(0));
+    return {};
+  },
+});
+
+process.send({ ev: 'ready', port: server.port, modes: Object.keys(server.modes) });
