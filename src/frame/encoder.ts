@@ -56,10 +56,30 @@ export function encodeFrame(opcode: number, payload: Uint8Array, options: Encode
   const length = payload.length;
   const out = Buffer.allocUnsafe(headerSize(length, mask) + length);
   const pos = writeHeader(out, opcode, length, options.fin !== false, options.rsv1 === true, mask);
-  out.set(payload, pos);
+  if (mask && length <= SMALL_MASKED) {
+    // Small frames: copy and mask in one pass with the key in locals; a
+    // native copy plus a second masking pass costs more at this size.
+    const k0 = out[pos - 4], k1 = out[pos - 3], k2 = out[pos - 2], k3 = out[pos - 1];
+    let i = 0;
+    for (; i + 3 < length; i += 4) {
+      out[pos + i] = payload[i] ^ k0;
+      out[pos + i + 1] = payload[i + 1] ^ k1;
+      out[pos + i + 2] = payload[i + 2] ^ k2;
+      out[pos + i + 3] = payload[i + 3] ^ k3;
+    }
+    for (; i < length; i++) out[pos + i] = payload[i] ^ out[pos - 4 + (i & 3)];
+    return out;
+  }
+  if (length > SMALL_COPY) out.set(payload, pos);
+  else for (let i = 0; i < length; i++) out[pos + i] = payload[i];
   if (mask && length > 0) applyMask(out, out.subarray(pos - 4, pos), pos, pos + length);
   return out;
 }
+
+/** Up to this size a masked payload is copied and masked in one JS loop. */
+const SMALL_MASKED = 256;
+/** Up to this size a byte loop beats the native copy's call overhead. */
+const SMALL_COPY = 64;
 
 /**
  * Encodes only the header of an unmasked frame, for large payloads that are
@@ -98,12 +118,27 @@ export function toBuffer(data: string | Buffer | ArrayBuffer | ArrayBufferView |
 export function prepareFrame(data: string | Buffer | ArrayBuffer | ArrayBufferView, isBinary: boolean): Buffer {
   const opcode = isBinary ? Opcode.Binary : Opcode.Text;
   if (typeof data === 'string') {
+    // The idiomatic broadcast loop sends the same string to every client:
+    // the frame for the last string is reused (frames are never mutated).
+    if (data === lastString && opcode === lastOpcode) return lastFrame;
     // Encode the string straight into the frame, skipping an intermediate Buffer.
     const length = Buffer.byteLength(data);
     const out = Buffer.allocUnsafe(headerSize(length, false) + length);
     const pos = writeHeader(out, opcode, length, true, false, false);
     out.write(data, pos);
+    if (length <= CACHE_MAX) {
+      lastString = data;
+      lastOpcode = opcode;
+      lastFrame = out;
+    }
     return out;
   }
   return encodeFrame(opcode, toBuffer(data));
 }
+
+// One-entry cache of prepareFrame for strings. Bounded in size so a large
+// message is not kept alive after its broadcast.
+const CACHE_MAX = 64 * 1024;
+let lastString: string | null = null;
+let lastOpcode = -1;
+let lastFrame: Buffer = Buffer.alloc(0);

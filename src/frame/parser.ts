@@ -120,7 +120,11 @@ export class FrameParser {
 
   private byteAt(index: number): number {
     let i = this.offset + index;
-    for (const c of this.chunks) {
+    const first = this.chunks[0];
+    if (i < first.length) return first[i];
+    i -= first.length;
+    for (let k = 1; k < this.chunks.length; k++) {
+      const c = this.chunks[k];
       if (i < c.length) return c[i];
       i -= c.length;
     }
@@ -267,14 +271,14 @@ export class FrameParser {
         1009,
       );
     }
-    this.skip(headerSize);
     if (masked) {
-      const k = this.take(4);
-      this.maskKey[0] = k[0];
-      this.maskKey[1] = k[1];
-      this.maskKey[2] = k[2];
-      this.maskKey[3] = k[3];
+      this.maskKey[0] = this.byteAt(headerSize);
+      this.maskKey[1] = this.byteAt(headerSize + 1);
+      this.maskKey[2] = this.byteAt(headerSize + 2);
+      this.maskKey[3] = this.byteAt(headerSize + 3);
+      headerSize += 4;
     }
+    this.skip(headerSize);
     this.fin = fin;
     this.opcode = opcode;
     this.masked = masked;

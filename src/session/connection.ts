@@ -6,7 +6,7 @@
 // CLOSING (a close frame was sent or received), CLOSED (TCP is gone).
 
 import { CloseCode, Opcode } from '../frame/constants.js';
-import { encodeClosePayload, encodeFrame, encodeHeader, toBuffer } from '../frame/encoder.js';
+import { encodeClosePayload, encodeFrame, encodeHeader, prepareFrame, toBuffer } from '../frame/encoder.js';
 import { isValidCloseCode } from '../frame/close-codes.js';
 import type { ProtocolError } from '../frame/errors.js';
 import { FrameParser, type Role } from '../frame/parser.js';
@@ -41,6 +41,8 @@ export interface ConnectionOptions {
   autoPong?: boolean;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /** Payloads at least this big are written after a separate header, uncopied. */
 const GATHER_THRESHOLD = 16 * 1024;
 
@@ -48,7 +50,7 @@ export class Connection {
   readyState: ReadyState = CONNECTING;
   /** Close code and reason received from the peer (1005/empty when none given). */
   closeCode = CloseCode.Abnormal as number;
-  closeReason: Buffer = Buffer.alloc(0);
+  closeReason: Buffer = EMPTY;
   closeSent = false;
   closeReceived = false;
 
@@ -96,6 +98,12 @@ export class Connection {
   send(data: string | Buffer | ArrayBuffer | ArrayBufferView, isBinary: boolean, fin = true): boolean {
     if (this.readyState !== OPEN) return false;
     const opcode = this.fragmenting ? Opcode.Continuation : isBinary ? Opcode.Binary : Opcode.Text;
+    if (typeof data === 'string' && !this.mask && fin && opcode !== Opcode.Continuation && data.length < GATHER_THRESHOLD) {
+      // Whole server messages from strings: encoded straight into the frame,
+      // and shared across recipients when the same string is sent again.
+      this.sink.write(prepareFrame(data, isBinary));
+      return true;
+    }
     this.fragmenting = !fin;
     const payload = toBuffer(data);
     if (!this.mask && payload.length >= GATHER_THRESHOLD) {
@@ -183,7 +191,7 @@ export class Connection {
     // RFC 6455 §7.1.7: fail the connection: send a close frame with the
     // matching code (unless one went out already), then drop the transport.
     this.closeCode = error.closeCode;
-    this.closeReason = Buffer.alloc(0);
+    this.closeReason = EMPTY;
     if (!this.closeSent && this.readyState !== CLOSED) {
       this.closeSent = true;
       this.sink.write(encodeFrame(Opcode.Close, encodeClosePayload(error.closeCode), { mask: this.mask }));

@@ -124,3 +124,14 @@ describe('close codes and UTF-8', () => {
     assert.ok(v.push(Buffer.from('ok')) && v.finish(), 'finish() resets the validator');
   });
 });
+
+test('prepareFrame reuses the frame of a repeated string, never of a different one', () => {
+  const a = prepareFrame('same message', false);
+  assert.equal(prepareFrame('same message', false), a);
+  assert.notEqual(prepareFrame('same message', true), a, 'opcode is part of the key');
+  const b = prepareFrame('other message', false);
+  assert.notEqual(b, a);
+  assert.equal(b.subarray(2).toString(), 'other message');
+  const big = 'x'.repeat(70 * 1024);
+  assert.notEqual(prepareFrame(big, false), prepareFrame(big, false), 'large frames are not cached');
+});
