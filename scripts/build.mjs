@@ -8,7 +8,7 @@ import { build } from 'esbuild';
 rmSync('dist', { recursive: true, force: true });
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
 
-const cjsEntries = [['index', 'src/index.cjs.ts']];
+const cjsEntries = [['index', 'src/index.cts']];
 for (const extra of [['compat', 'src/compat/index.ts'], ['client', 'src/client/index.ts']]) {
   if (existsSync(extra[1])) cjsEntries.push(extra);
 }

@@ -12,7 +12,11 @@ export interface JsonLimits {
   maxDepth: number;
 }
 
-export type JsonResult = { ok: true; value: unknown } | { ok: false; reason: string };
+/**
+ * `parsed` is present when the text was JSON but failed a check, so a codec
+ * can still pick out a correlation id (read as an own property, never merged).
+ */
+export type JsonResult = { ok: true; value: unknown } | { ok: false; reason: string; parsed?: unknown };
 
 /** Parses `text` and checks every nested key and the depth, without recursion. */
 export function parseUntrusted(text: string, limits: JsonLimits): JsonResult {
@@ -23,7 +27,7 @@ export function parseUntrusted(text: string, limits: JsonLimits): JsonResult {
     return { ok: false, reason: 'message is not valid JSON' };
   }
   const problem = inspect(value, limits.maxDepth);
-  return problem === null ? { ok: true, value } : { ok: false, reason: problem };
+  return problem === null ? { ok: true, value } : { ok: false, reason: problem, parsed: value };
 }
 
 /**

@@ -119,8 +119,9 @@ export function createLegacyCodec(limits: DecodeLimits): Codec<Info> {
       const parsed = parseUntrusted(text, limits);
       if (!parsed.ok) {
         // Echo `info` when it is itself harmless, so the client can match the error.
-        const msg = tryInfo(text, limits.maxDepth);
-        return refuse(msg, 'bad_message', 'invalid message');
+        const msg = parsed.parsed;
+        const info = isRecord(msg) && Object.hasOwn(msg, 'info') && isRecord(msg.info) && inspect(msg.info, limits.maxDepth) === null ? msg.info : null;
+        return refuse(info, 'bad_message', 'invalid message');
       }
       const msg = parsed.value;
       if (!isRecord(msg) || !isRecord(msg.info)) return refuse(null, 'bad_message', 'invalid message');
@@ -153,15 +154,4 @@ export function createLegacyCodec(limits: DecodeLimits): Codec<Info> {
       return pushed('__updateClientsState', null, broadcastCounter, legacyClient(client));
     },
   };
-}
-
-/** When the full message is refused, recovers its `info` if that part is safe to echo. */
-function tryInfo(text: string, maxDepth: number): Info | null {
-  try {
-    const msg: unknown = JSON.parse(text);
-    if (isRecord(msg) && isRecord(msg.info) && inspect(msg.info, maxDepth) === null) return msg.info;
-  } catch {
-    // not JSON at all: nothing to echo
-  }
-  return null;
 }

@@ -77,7 +77,10 @@ export function createV1Codec(limits: DecodeLimits): Codec<RequestId> {
     closeOnUnauthenticated: false,
     decode(text) {
       const parsed = parseUntrusted(text, limits);
-      if (!parsed.ok) return bad(null, parsed.reason);
+      if (!parsed.ok) {
+        const id = isRecord(parsed.parsed) && Object.hasOwn(parsed.parsed, 'id') ? parsed.parsed.id : null;
+        return bad(isRequestId(id) ? id : null, parsed.reason);
+      }
       const msg = parsed.value;
       if (!isRecord(msg)) return bad(null, 'a message must be a JSON object');
       if (!isRequestId(msg.id)) return bad(null, `"id" must be a safe integer or a string of 1 to ${MAX_ID_LENGTH} characters`);

@@ -216,9 +216,11 @@ export class Router implements SessionHost {
     peer.session = session;
     if (peer.authTimer !== null) clearTimeout(peer.authTimer);
     peer.authTimer = null;
-    if (peer.state === 'closed') {
-      // The client left while the application was authenticating it. The
-      // session did start, so the application gets its one close call.
+    if (peer.state === 'closed' || peer.ws.readyState !== peer.ws.OPEN) {
+      // The client left (or is leaving) while the application was
+      // authenticating it. The session did start, so the application gets
+      // its one close call; it is never registered nor announced.
+      if (peer.state !== 'closed') this.#onClose(peer, 1006, '');
       void this.#ended(session, 1006, '');
       return session;
     }

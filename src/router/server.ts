@@ -167,14 +167,21 @@ export class WebSocketNodeServer<TData = Record<string, unknown>> extends EventE
     this.#http.on('upgrade', this.#onUpgrade);
     this.#startHeartbeat();
     if (this.#ownsHttp) {
-      await new Promise<void>((resolve, reject) => {
-        const onError = (err: Error) => reject(err);
-        this.#http.once('error', onError);
-        this.#http.listen(this.#options.port ?? 0, this.#options.host, () => {
-          this.#http.off('error', onError);
-          resolve();
+      try {
+        await new Promise<void>((resolve, reject) => {
+          this.#http.once('error', reject);
+          this.#http.listen(this.#options.port ?? 0, this.#options.host, () => {
+            this.#http.off('error', reject);
+            resolve();
+          });
         });
-      });
+      } catch (error) {
+        // A port in use (say) leaves the server as it was, so listen() can be retried.
+        this.#http.off('upgrade', this.#onUpgrade);
+        this.#stopHeartbeat();
+        this.#state = 'idle';
+        throw error;
+      }
     }
     return this.address();
   }
