@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { build } from 'esbuild';
+import { buildBrowser } from './build-browser.mjs';
 
 rmSync('dist', { recursive: true, force: true });
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
@@ -26,4 +27,6 @@ for (const [name, entry] of cjsEntries) {
   });
 }
 writeFileSync('dist/cjs/package.json', JSON.stringify({ type: 'commonjs' }) + '\n');
+// The browser builds of the client (ES module and classic script).
+if (existsSync('src/client/browser.ts')) await buildBrowser({ log: () => {} });
 console.log(`built dist/esm (tsc) and dist/cjs (${cjsEntries.map((e) => e[0]).join(', ')})`);

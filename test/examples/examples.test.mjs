@@ -71,3 +71,31 @@ test('https-echo.mjs serves wss://', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('attach-http.mjs with node-client.mjs: auth, requests, errors, plain HTTP alongside', async () => {
+  const { port } = await start('examples/attach-http.mjs');
+  const plain = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text());
+  assert.match(plain, /plain HTTP still works/);
+  const client = spawn(process.execPath, ['examples/node-client.mjs', `ws://127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(client);
+  let out = '';
+  client.stdout.on('data', (d) => (out += d));
+  client.stderr.on('data', (d) => (out += d));
+  const [code] = await once(client, 'exit');
+  assert.equal(code, 0, out);
+  assert.match(out, /signed in as script/);
+  assert.match(out, /1 \+ 2 \+ 3 = 6/);
+  assert.match(out, /error answer: internal_error/);
+  assert.match(out, /state: closed/);
+});
+
+test('express.mjs: Express routes and the WebSocket path on one port', async () => {
+  const { port } = await start('examples/express.mjs');
+  const { WebSocketNodeClient } = await import('../../dist/esm/client/index.js');
+  const client = new WebSocketNodeClient(`ws://127.0.0.1:${port}/live`, { credentials: { name: 'x' } });
+  await client.authenticate();
+  assert.deepEqual(await client.request('echo', { a: [1] }), { a: [1] });
+  const health = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.json());
+  assert.deepEqual(health, { ok: true, sessions: 1 });
+  await client.close();
+});

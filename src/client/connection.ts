@@ -1,0 +1,403 @@
+// The connection half of the client core: the WebSocket's life,
+// reconnection, authentication, the call queue and reading what the server
+// sends. It never touches a platform API directly: the entry points
+// (index.ts for Node, browser.ts) hand it a Platform that opens WebSockets
+// and reports network changes. The protocol's operations are in core.ts.
+//
+// Connection life: connecting -> open -> authenticated, and on a loss
+// reconnecting -> connecting ... with backoff, until close(), a refusal
+// (1000 or 1008 from the server, rejected stored credentials, attempts
+// exhausted) makes it closed.
+
+import { backoffDelay, resolveReconnect, type ResolvedReconnect } from './backoff.js';
+import { CallBook, waitInSet, type Call, type Done } from './calls.js';
+import { ClientClosedError, ClientError, ProtocolError, QueueFullError, ServerError } from './errors.js';
+import { isRecord, PresenceTracker, readMessage, selfOf } from './inbound.js';
+import { ERROR, eventKey, Listeners, MESSAGE, PRESENCE, STATE } from './listeners.js';
+import { closeSocket, nonNegative, OPEN } from './socket.js';
+import type {
+  CallOptions,
+  ClientOptions,
+  ClientState,
+  ClientTypeMap,
+  CredentialsOf,
+  Platform,
+  PublicDataOf,
+  SelfInfo,
+  SessionOf,
+  StateEvent,
+  WebSocketLike,
+} from './types.js';
+
+/** The subprotocol of our wire protocol (the server's PROTOCOL_V1). */
+export const PROTOCOL = 'ws-node-server.v1';
+
+type Timer = ReturnType<typeof setTimeout>;
+/** Server close codes that mean "not now, come back later": backoff starts higher. */
+const COME_BACK_LATER = new Set([1001, 1012, 1013]);
+
+export class Connection<T extends ClientTypeMap = ClientTypeMap> {
+  readonly url: string;
+  readonly #platform: Platform;
+  readonly #reconnect: ResolvedReconnect | null;
+  readonly #requestTimeout: number;
+  readonly #connectTimeout: number;
+  readonly #maxQueue: number;
+  /** @internal Shared with the operations in core.ts. */
+  protected readonly listeners = new Listeners();
+  /** @internal */
+  protected readonly presence = new PresenceTracker();
+  readonly #calls = new CallBook();
+  #credentials: (() => unknown) | undefined;
+  #state: ClientState = 'closed';
+  #socket: WebSocketLike | null = null;
+  #session: SessionOf<T> | null = null;
+  #self: SelfInfo<PublicDataOf<T>> | null = null;
+  /** Authentication waiters of authenticate() without credentials. */
+  #authWaiters = new Set<Done>();
+  /** True while stored credentials are being fetched and sent. */
+  #autoAuth = false;
+  /** Consecutive failed connection attempts since the last healthy connection. */
+  #attempt = 0;
+  #authenticatedBefore = false;
+  #comeBackLater = false;
+  #retryTimer: Timer | undefined;
+  #connectTimer: Timer | undefined;
+  #unwatch: (() => void) | undefined;
+
+  constructor(url: string, options: ClientOptions<T>, platform: Platform) {
+    this.url = String(url);
+    this.#platform = options.WebSocket ? { ...platform, createSocket: options.WebSocket } : platform;
+    this.#reconnect = resolveReconnect(options.reconnect);
+    this.#requestTimeout = nonNegative(options.requestTimeout, 10_000, 'requestTimeout');
+    this.#connectTimeout = nonNegative(options.connectTimeout, 10_000, 'connectTimeout');
+    this.#maxQueue = nonNegative(options.maxQueue, 100, 'maxQueue');
+    const c = options.credentials;
+    if (c !== undefined) this.#credentials = typeof c === 'function' ? (c as () => unknown) : () => c;
+    if (options.autoConnect !== false) this.connect();
+  }
+
+  get state(): ClientState {
+    return this.#state;
+  }
+  /** The client-side session the server answered the last authentication with. */
+  get session(): SessionOf<T> | null {
+    return this.#session;
+  }
+  /** This client as the server sees it (id, alias, availability, groups); null before authentication. */
+  get self(): SelfInfo<PublicDataOf<T>> | null {
+    return this.#self;
+  }
+  /** @internal Keeps `self` in step with the answers to join, leave and update. */
+  protected updateSelf(changes: Partial<SelfInfo>): void {
+    if (this.#self !== null) Object.assign(this.#self, changes);
+  }
+  /** This client's session id; a reconnection gets a new one. */
+  get id(): string | null {
+    return this.#self?.id ?? null;
+  }
+
+  // ---- connection -------------------------------------------------------
+
+  /**
+   * Starts connecting (again). Does nothing unless the client is closed.
+   * Throws what the WebSocket constructor throws for an invalid URL.
+   */
+  connect(): void {
+    if (this.#state !== 'closed') return;
+    this.#attempt = 0;
+    this.#authenticatedBefore = false;
+    this.#comeBackLater = false;
+    this.#unwatch = this.#platform.watchNetwork?.(() => this.#networkBack());
+    this.#open(true);
+  }
+
+  /**
+   * Closes for good (until connect()): every pending call is rejected with
+   * ClientClosedError and no reconnection follows. Resolves once the
+   * WebSocket is closed. Codes as in the browser: 1000 or 3000-4999.
+   */
+  close(code = 1000, reason = ''): Promise<void> {
+    if (code !== 1000 && !(Number.isInteger(code) && code >= 3000 && code <= 4999)) {
+      throw new RangeError('close code must be 1000 or in 3000-4999');
+    }
+    const socket = this.#socket;
+    const done = socket === null ? Promise.resolve() : closeSocket(socket, code, reason);
+    this.#socket = null;
+    if (this.#state !== 'closed') this.#finish(code, reason, null, new ClientClosedError('the client was closed'));
+    return done;
+  }
+
+  /** `first`: called by connect(), which throws what the WebSocket constructor threw (a bad URL). */
+  #open(first = false): void {
+    this.#retryTimer = undefined;
+    this.#setState({ state: 'connecting', attempt: this.#attempt });
+    let socket: WebSocketLike;
+    try {
+      socket = this.#platform.createSocket(this.url, [PROTOCOL]);
+    } catch (error) {
+      // A bad URL fails the same way every time: no point retrying.
+      const e = new ClientError('connect_failed', `cannot open a WebSocket to ${this.url}`, error);
+      this.#finish(1006, '', e, new ClientClosedError(e.message, e));
+      if (first) throw error;
+      return;
+    }
+    this.#socket = socket;
+    socket.onopen = () => socket === this.#socket && this.#opened();
+    socket.onmessage = (ev: { data?: unknown }) => socket === this.#socket && this.#receive(ev.data);
+    socket.onclose = (ev: { code?: number; reason?: string }) => {
+      if (socket === this.#socket) this.#lost(typeof ev.code === 'number' ? ev.code : 1006, typeof ev.reason === 'string' ? ev.reason : '');
+    };
+    // The close event that always follows an error carries what we need.
+    socket.onerror = () => {};
+    if (this.#connectTimeout > 0) {
+      this.#connectTimer = setTimeout(() => {
+        if (socket === this.#socket && this.#state === 'connecting') this.#abandon(1006, 'connect timeout');
+      }, this.#connectTimeout);
+    }
+  }
+
+  #opened(): void {
+    clearTimeout(this.#connectTimer);
+    const socket = this.#socket!;
+    // A server that did not pick our subprotocol speaks something else.
+    if (typeof socket.protocol === 'string' && socket.protocol !== PROTOCOL) {
+      const e = new ProtocolError(`the server did not accept the ${PROTOCOL} subprotocol`);
+      this.#finish(1006, '', e, new ClientClosedError(e.message, e));
+      return;
+    }
+    this.#setState({ state: 'open' });
+    // Explicit authenticate() calls that waited go first; else the stored credentials.
+    if (this.#calls.authQueue.length === 0 && this.#credentials !== undefined) void this.#reauthenticate();
+    else if (this.#calls.authQueue.length === 0) this.#healthy();
+    this.#flush();
+  }
+
+  /** The connection proved usable: the next loss starts the backoff from the bottom. */
+  #healthy(): void {
+    this.#attempt = 0;
+    this.#comeBackLater = false;
+  }
+
+  /** Drops the current socket without waiting for its close event, then handles the loss. */
+  #abandon(code: number, reason: string): void {
+    const socket = this.#socket;
+    if (socket === null) return;
+    this.#socket = null;
+    void closeSocket(socket, 1000, '');
+    this.#lost(code, reason);
+  }
+
+  #lost(code: number, reason: string): void {
+    this.#socket = null;
+    clearTimeout(this.#connectTimer);
+    this.#autoAuth = false;
+    this.#calls.connectionLost(code, reason);
+    this.presence.clear();
+    if (this.#state === 'closed') return;
+    // 1000: the server ended this client's session on purpose; 1008: it
+    // refused it (auth timeout, too many attempts, rate limit). Coming back
+    // would only repeat that.
+    if (code === 1000 || code === 1008 || this.#reconnect === null) {
+      const e = new ClientClosedError(`the server closed the connection (${code}${reason ? ` ${reason}` : ''})`);
+      this.#finish(code, reason, code === 1008 || code === 1000 ? e : null, e);
+      return;
+    }
+    if (COME_BACK_LATER.has(code)) this.#comeBackLater = true;
+    this.#attempt++;
+    if (this.#attempt > this.#reconnect.maxAttempts) {
+      const e = new ClientClosedError(`gave up after ${this.#reconnect.maxAttempts} reconnection attempts`);
+      this.#finish(code, reason, e, e);
+      return;
+    }
+    // A server going away for maintenance is not back in a few ms: start two steps up.
+    const delay = backoffDelay(this.#attempt - 1 + (this.#comeBackLater ? 2 : 0), this.#reconnect);
+    this.#setState({ state: 'reconnecting', attempt: this.#attempt, delay, code, reason });
+    this.#retryTimer = setTimeout(() => this.#open(), delay);
+  }
+
+  /** The platform says the network is back: waiting out the backoff would only waste time. */
+  #networkBack(): void {
+    if (this.#state !== 'reconnecting' || this.#comeBackLater) return;
+    clearTimeout(this.#retryTimer);
+    this.#open();
+  }
+
+  /** Enters `closed`: stops timers and settles everything still waiting. */
+  #finish(code: number, reason: string, error: ClientError | null, callError: ClientClosedError): void {
+    clearTimeout(this.#retryTimer);
+    clearTimeout(this.#connectTimer);
+    this.#unwatch?.();
+    this.#unwatch = undefined;
+    if (this.#socket !== null) void closeSocket(this.#socket, 1000, '');
+    this.#socket = null;
+    this.#autoAuth = false;
+    this.#state = 'closed';
+    this.#calls.failAll(callError);
+    for (const waiter of [...this.#authWaiters]) waiter(callError);
+    this.#setState({ state: 'closed', code, reason, error });
+  }
+
+  #setState(event: StateEvent<SessionOf<T>>): void {
+    this.#state = event.state;
+    this.listeners.emit(STATE, event);
+  }
+
+  // ---- authentication ---------------------------------------------------
+
+  /**
+   * Authenticates with `credentials` and resolves to the client-side session
+   * the server answered with; rejects with a ServerError (`auth_failed`...)
+   * when refused. The credentials are kept for re-authentication after a
+   * reconnect. Without arguments, waits for the authentication with the
+   * `credentials` option (or the stored ones).
+   */
+  authenticate(credentials?: CredentialsOf<T>, options: CallOptions = {}): Promise<SessionOf<T>> {
+    return new Promise((resolve, reject) => {
+      const done: Done = (error, data) => (error ? reject(error) : resolve(data as SessionOf<T>));
+      if (this.#state === 'closed') return done(new ClientClosedError());
+      if (credentials !== undefined) {
+        const call = this.#calls.create({ type: 'auth', credentials }, options, this.#requestTimeout, (error, data) => {
+          if (error === null) this.#authenticated(data, call!);
+          else this.#flush(); // a failed authentication may unblock the queue
+          done(error, this.#session);
+        }, 'explicit', credentials);
+        if (call !== null) this.#submit(call);
+        return;
+      }
+      if (this.#credentials === undefined) return done(new TypeError('no credentials given and none stored'));
+      if (this.#state === 'authenticated') return done(null, this.#session);
+      // Settled by the next authentication, a refusal, the client closing, or its own timeout or abort.
+      waitInSet(this.#authWaiters, options, this.#requestTimeout, done);
+    });
+  }
+
+  /** After a reconnect: authenticate again with the stored credentials. */
+  async #reauthenticate(): Promise<void> {
+    const socket = this.#socket;
+    this.#autoAuth = true;
+    let credentials: unknown;
+    try {
+      credentials = await this.#credentials!();
+    } catch (error) {
+      if (socket !== this.#socket) return;
+      this.#report(new ClientError('credentials', 'the credentials callback failed', error));
+      this.#abandon(1006, 'credentials unavailable');
+      return;
+    }
+    if (socket !== this.#socket || this.#state !== 'open') return;
+    const call = this.#calls.create({ type: 'auth', credentials }, {}, this.#requestTimeout, (error, data) => {
+      if (error === null) return this.#authenticated(data, call!);
+      if (socket !== this.#socket) return;
+      this.#autoAuth = false;
+      // The server is going down and will close with 1001; the reconnect will authenticate.
+      if (error instanceof ServerError && error.code === 'shutting_down') return;
+      if (error instanceof ServerError && error.code === 'auth_failed') {
+        // A refusal of stored credentials will not change by retrying.
+        this.#finish(1000, '', error, new ClientClosedError('the server refused the stored credentials', error));
+      } else {
+        this.#report(error instanceof ClientError ? error : new ClientError('auth', String(error), error));
+        this.#abandon(1006, 'authentication failed');
+      }
+    }, 'auto');
+    if (call !== null) this.#transmit(call);
+  }
+
+  #authenticated(data: unknown, call: Call): void {
+    this.#autoAuth = false;
+    if (call.auth === 'explicit') this.#credentials = () => call.credentials;
+    this.#self = selfOf(isRecord(data) ? data.self : null) as SelfInfo<PublicDataOf<T>> | null;
+    this.#session = (isRecord(data) && 'session' in data ? data.session : data) as SessionOf<T>;
+    this.#healthy();
+    const reconnected = this.#authenticatedBefore;
+    this.#authenticatedBefore = true;
+    this.#setState({ state: 'authenticated', session: this.#session, reconnected });
+    for (const waiter of [...this.#authWaiters]) waiter(null, this.#session);
+    this.#flush();
+  }
+
+  // ---- sending ------------------------------------------------------------
+
+  /** App calls go out once authenticated, or once open when there is nothing to authenticate with. */
+  #ready(): boolean {
+    if (!this.#isOpen()) return false;
+    if (this.#state === 'authenticated') return true;
+    return !this.#autoAuth && this.#calls.authsInFlight === 0 && this.#calls.authQueue.length === 0 && this.#credentials === undefined;
+  }
+
+  /** Authentications may go out as soon as the WebSocket is open. */
+  #isOpen(): boolean {
+    return this.#socket !== null && this.#socket.readyState === OPEN && (this.#state === 'open' || this.#state === 'authenticated');
+  }
+
+  #submit(call: Call): void {
+    if (this.#state === 'closed') return this.#calls.settle(call, new ClientClosedError());
+    if (call.auth !== null ? this.#isOpen() : this.#ready()) return this.#transmit(call);
+    if (this.#calls.waiting >= this.#maxQueue) return this.#calls.settle(call, new QueueFullError(this.#maxQueue));
+    (call.auth !== null ? this.#calls.authQueue : this.#calls.queue).push(call);
+  }
+
+  #transmit(call: Call): void {
+    this.#calls.markSent(call);
+    try {
+      this.#socket!.send(call.text);
+    } catch (error) {
+      this.#calls.settle(call, new ClientError('send_failed', 'the WebSocket refused the message', error));
+    }
+  }
+
+  /** Sends what waited: authentications first, then app calls in order. */
+  #flush(): void {
+    const calls = this.#calls;
+    while (calls.authQueue.length > 0 && this.#isOpen()) {
+      this.#transmit(calls.authQueue.shift()!);
+    }
+    while (calls.queue.length > 0 && this.#ready()) this.#transmit(calls.queue.shift()!);
+  }
+
+  /** @internal Sends one message as a call and maps its answer. */
+  protected call<R>(message: Record<string, unknown>, options: CallOptions = {}, map?: (data: unknown) => R): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      const call = this.#calls.create(message, options, this.#requestTimeout, (error, data) => {
+        if (error !== null) return reject(error);
+        try {
+          resolve(map ? map(data) : (data as R));
+        } catch (e) {
+          reject(e);
+        }
+      });
+      if (call !== null) this.#submit(call);
+    });
+  }
+
+  // ---- receiving ----------------------------------------------------------
+
+  #receive(raw: unknown): void {
+    const msg = readMessage(raw);
+    switch (msg.kind) {
+      case 'answer': {
+        const call = typeof msg.id === 'number' ? this.#calls.inflight.get(msg.id) : undefined;
+        // No call: it timed out or was aborted already, or the server could not read our id.
+        if (call === undefined) return msg.error === null ? undefined : this.#report(msg.error);
+        // A closing server did not act on the call: send it again after the reconnect.
+        if (msg.error?.code === 'shutting_down' && this.#reconnect !== null && call.auth !== 'auto') return this.#calls.requeue(call);
+        return this.#calls.settle(call, msg.error, msg.data);
+      }
+      case 'event':
+        return void this.listeners.emit(eventKey(msg.meta.event), msg.data, msg.meta);
+      case 'message':
+        return void this.listeners.emit(MESSAGE, msg.data, msg.from);
+      case 'presence':
+        for (const change of this.presence.update(msg.client)) this.listeners.emit(PRESENCE, msg.client, change);
+        return;
+      case 'bad':
+        return this.#report(msg.error);
+      case 'unknown':
+        return;
+    }
+  }
+
+  #report(error: Error): void {
+    this.listeners.emit(ERROR, error);
+  }
+}

@@ -1,0 +1,29 @@
+// `ws-node-server/client` for Node: the client core over this package's own
+// WebSocket (src/session). Browsers use ./browser.ts, which has the same
+// API over the global WebSocket.
+
+import { WebSocket, type ClientOptions as SocketOptions } from '../session/client.js';
+import { ClientCore } from './core.js';
+import type { ClientOptions, ClientTypeMap } from './types.js';
+
+export interface NodeClientOptions<T extends ClientTypeMap = ClientTypeMap> extends ClientOptions<T> {
+  /**
+   * Options of the underlying WebSocket (docs/websocket.md): `headers`,
+   * `origin`, TLS options (`ca`, `rejectUnauthorized`...), `maxPayload`,
+   * `closeTimeout` (here 5 000 ms by default)...
+   */
+  socket?: SocketOptions;
+}
+
+/** The application-protocol client (docs/client.md). */
+export class WebSocketNodeClient<T extends ClientTypeMap = ClientTypeMap> extends ClientCore<T> {
+  constructor(url: string | URL, options: NodeClientOptions<T> = {}) {
+    // A server that never answers our close frame should not hold close() for the 30 s server default.
+    const socketOptions: SocketOptions = { closeTimeout: 5000, ...options.socket };
+    super(String(url), options, { createSocket: (u, protocols) => new WebSocket(u, protocols, socketOptions) });
+  }
+}
+
+export { ClientCore, PROTOCOL } from './core.js';
+export * from './errors.js';
+export type * from './types.js';
