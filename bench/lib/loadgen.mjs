@@ -2,21 +2,35 @@
 // orchestrator forks a few of these; each holds its share of the connections,
 // speaks just enough RFC 6455 to stay cheap (fixed handshake, pre-masked
 // request frames, frames counted without copying payloads), and answers
-// commands over IPC. It never looks at which server it is talking to.
+// commands over IPC. It never looks at which server it is talking to: what a
+// target needs from its clients is data the target declares (`client` in its
+// bench/servers/ module) and the orchestrator passes along unchanged:
+//   { protocol?: 'name',                          offered subprotocol; the 101 must select it
+//     auth?: { member: text, other: text, ok: prefix } }
+// With `auth`, each connection sends one text message right after the upgrade
+// (`member` for group members, `other` for the rest) and counts as open only
+// once the first message back starts with `ok`.
+//
+// Group membership is decided here, the same way for every target: every
+// `groupEvery`-th connection a worker opens (0, 10, 20, ...) is a member. A
+// member asks for `/?group=g` in its upgrade request (and sends `auth.member`
+// when the target authenticates); everyone else asks for `/`.
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { serve, emit } from './ipc.mjs';
-import { upgradeRequest, CLIENT_ACCEPT, countFrames, clientFrame, asciiPayload } from './wire.mjs';
+import { upgradeRequest, CLIENT_ACCEPT, countFrames, clientFrame, asciiPayload, readFrame } from './wire.mjs';
 
 const HOST = '127.0.0.1';
+export const MEMBER_PATH = '/?group=g';
 let conns = [];
-let mode = 'idle'; // 'idle' | 'fanout' | 'echo'
+let mode = 'idle'; // 'idle' | 'fanout' | 'echo' | 'closing'
 
 // fan-out bookkeeping
-let expectPerConn = 0;
+let expectConns = 0;
 let expectLen = -1;
 let connsComplete = 0;
 let badLength = 0;
+let stray = 0;
 let unexpectedClose = 0;
 
 // echo bookkeeping
@@ -36,10 +50,14 @@ function onFrame(c, op, len) {
   if (op !== 1 && op !== 2 && op !== 0) return; // ping/pong etc. are not messages
   c.recv++;
   if (mode === 'fanout') {
+    if (c.expect === 0) {
+      stray++; // a message for a connection outside the recipients
+      return;
+    }
     if (expectLen >= 0 && len !== expectLen) badLength++;
-    if (c.recv === expectPerConn) {
+    if (c.recv === c.expect) {
       connsComplete++;
-      if (connsComplete === conns.length) emit('fanoutDone', { t: Date.now() });
+      if (connsComplete === expectConns) emit('fanoutDone', { t: Date.now() });
     }
   } else if (mode === 'echo') {
     const now = performance.now();
@@ -57,92 +75,134 @@ function onFrame(c, op, len) {
   }
 }
 
-function openOne(port, req) {
+/**
+ * Opens one connection: upgrade, then (when the target declares it) the
+ * authentication exchange. Resolves with the connection, or with a string
+ * saying why it failed.
+ */
+function openOne(port, req, member, client, authFrame) {
   return new Promise((resolve) => {
     const sock = net.connect({ host: HOST, port });
-    const c = { sock, partial: null, rem: 0, op: 0, len: 0, recv: 0, t0: 0, open: false, closedByServer: false };
+    const c = { sock, partial: null, rem: 0, op: 0, len: 0, recv: 0, expect: 0, t0: 0, open: false, member, closedByServer: false };
     let hs = null;
+    let phase = 'upgrade'; // 'upgrade' | 'auth' | 'open'
     let settled = false;
-    const done = (ok) => {
+    const done = (ok, why) => {
       if (settled) return;
       settled = true;
-      resolve(ok ? c : null);
+      if (!ok) sock.destroy();
+      resolve(ok ? c : why);
     };
     sock.setNoDelay(true);
-    // bounded: a connection that is not upgraded within 15 s counts as failed
-    sock.setTimeout(15000, () => sock.destroy());
+    // bounded: a connection not open within 15 s counts as failed
+    sock.setTimeout(15000, () => done(false, 'timeout'));
     sock.on('connect', () => sock.write(req));
+    const opened = (rest) => {
+      phase = 'open';
+      c.open = true;
+      sock.setTimeout(0);
+      done(true);
+      if (rest.length) countFrames(c, rest, onFrame);
+    };
     sock.on('data', (chunk) => {
-      if (c.open) {
+      if (phase === 'open') {
         countFrames(c, chunk, onFrame);
         return;
       }
       hs = hs === null ? chunk : Buffer.concat([hs, chunk]);
-      const end = hs.indexOf('\r\n\r\n');
-      if (end < 0) {
-        if (hs.length > 8192) sock.destroy();
-        return;
+      if (phase === 'upgrade') {
+        const end = hs.indexOf('\r\n\r\n');
+        if (end < 0) {
+          if (hs.length > 8192) done(false, 'oversized handshake response');
+          return;
+        }
+        const head = hs.toString('latin1', 0, end);
+        if (!head.startsWith('HTTP/1.1 101') || !head.includes(CLIENT_ACCEPT)) return done(false, head.split('\r\n')[0]);
+        if (client.protocol) {
+          const m = /\r\nsec-websocket-protocol:\s*([^\r\n]*)/i.exec(head);
+          if (!m || m[1].trim() !== client.protocol) return done(false, `subprotocol ${client.protocol} not selected`);
+        }
+        hs = hs.subarray(end + 4);
+        if (!authFrame) return opened(hs);
+        phase = 'auth';
+        sock.write(authFrame);
       }
-      const head = hs.toString('latin1', 0, end);
-      if (!head.startsWith('HTTP/1.1 101') || !head.includes(CLIENT_ACCEPT)) {
-        sock.destroy();
-        done(false);
-        return;
+      // phase 'auth': the first data message back is the verdict
+      for (;;) {
+        const f = readFrame(hs);
+        if (f === null) {
+          if (hs.length > 1 << 20) done(false, 'oversized authentication answer');
+          return;
+        }
+        hs = hs.subarray(f.end);
+        if (f.op === 8) return done(false, 'closed during authentication');
+        if (f.op !== 1 && f.op !== 2) continue;
+        const text = f.payload.toString('utf8');
+        if (!text.startsWith(client.auth.ok)) return done(false, `authentication refused: ${text.slice(0, 120)}`);
+        return opened(hs);
       }
-      c.open = true;
-      sock.setTimeout(0);
-      const rest = hs.subarray(end + 4);
-      hs = null;
-      done(true);
-      if (rest.length) countFrames(c, rest, onFrame);
     });
-    sock.on('error', () => done(false));
+    sock.on('error', (err) => done(false, err.code || err.message));
     sock.on('close', () => {
       if (c.open && mode !== 'closing') unexpectedClose++;
       c.open = false;
-      done(false);
+      done(false, 'closed');
     });
   });
 }
 
 serve({
-  async connect({ port, count, concurrency }) {
-    const req = upgradeRequest(HOST, port);
+  async connect({ port, count, concurrency, client = {}, groupEvery = 10 }) {
+    const reqs = [upgradeRequest(HOST, port, '/', client.protocol), upgradeRequest(HOST, port, MEMBER_PATH, client.protocol)];
+    const auths = client.auth ? [clientFrame(Buffer.from(client.auth.other), 1), clientFrame(Buffer.from(client.auth.member), 1)] : null;
     const t0 = performance.now();
-    let next = 0;
+    let next = conns.length;
+    const last = conns.length + count;
     let failed = 0;
+    let firstError = null;
     unexpectedClose = 0;
     mode = 'idle';
     const lane = async () => {
-      while (next < count) {
-        next++;
-        const c = await openOne(port, req);
-        if (c) conns.push(c);
-        else failed++;
+      while (next < last) {
+        const member = next++ % groupEvery === 0 ? 1 : 0;
+        const c = await openOne(port, reqs[member], member === 1, client, auths && auths[member]);
+        if (typeof c !== 'string') conns.push(c);
+        else {
+          failed++;
+          firstError ??= c;
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
-    return { opened: conns.length, failed, ms: performance.now() - t0 };
+    const members = conns.reduce((a, c) => a + (c.member ? 1 : 0), 0);
+    return { opened: conns.length, members, failed, firstError, ms: performance.now() - t0 };
   },
 
-  fanoutExpect({ perConn, size }) {
+  /** Arms the counters: every connection (or, with `group`, every member) expects `perConn` messages of `size` bytes. */
+  fanoutExpect({ perConn, size, group = false }) {
     mode = 'fanout';
-    expectPerConn = perConn;
     expectLen = size;
     connsComplete = 0;
     badLength = 0;
-    for (const c of conns) c.recv = 0;
-    return { conns: conns.length };
+    stray = 0;
+    expectConns = 0;
+    for (const c of conns) {
+      c.recv = 0;
+      c.expect = !group || c.member ? perConn : 0;
+      if (c.expect > 0) expectConns++;
+    }
+    return { conns: expectConns };
   },
 
   fanoutReport() {
     let delivered = 0;
     let minRecv = Infinity;
     for (const c of conns) {
+      if (c.expect === 0) continue;
       delivered += c.recv;
       if (c.recv < minRecv) minRecv = c.recv;
     }
-    return { delivered, connsComplete, conns: conns.length, minRecv, badLength, unexpectedClose };
+    return { delivered, connsComplete, conns: expectConns, minRecv, badLength, stray, unexpectedClose };
   },
 
   echoStart({ size, binary }) {

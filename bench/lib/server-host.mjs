@@ -38,7 +38,7 @@ serve({
     return { port: server.port, pid: process.pid, modes: Object.keys(server.modes) };
   },
   count() {
-    return { count: server.count() };
+    return { count: server.count(), group: typeof server.groupCount === 'function' ? server.groupCount() : -1 };
   },
   mem() {
     gcFull();
@@ -65,7 +65,7 @@ serve({
     gcFull();
     // What each client should receive: the message as is, unless the server
     // wraps it (an application envelope); -1 skips the size check.
-    const expectLen = typeof server.payloadLength === 'function' ? server.payloadLength(mode, size) : size;
+    const expectLen = typeof server.payloadLength === 'function' ? server.payloadLength(mode, size, binary) : size;
     return { expectLen };
   },
   async fanoutGo({ mode, intervalMs = 0 }) {
@@ -96,4 +96,6 @@ serve({
   },
 });
 
-process.send({ ev: 'ready', port: server.port, modes: Object.keys(server.modes) });
+// `client`: what the load generator must do for this target (subprotocol,
+// authentication); see lib/loadgen.mjs.
+process.send({ ev: 'ready', port: server.port, modes: Object.keys(server.modes), client: mod.client || {} });

@@ -13,16 +13,44 @@ export function acceptKey(key) {
 export const CLIENT_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 export const CLIENT_ACCEPT = acceptKey(CLIENT_KEY);
 
-export function upgradeRequest(host, port, path = '/') {
+/**
+ * The client's upgrade request. `protocol`, when given, is offered in
+ * Sec-WebSocket-Protocol (a target that needs a subprotocol declares it).
+ */
+export function upgradeRequest(host, port, path = '/', protocol = '') {
   return Buffer.from(
     `GET ${path} HTTP/1.1\r\n` +
       `Host: ${host}:${port}\r\n` +
       'Upgrade: websocket\r\n' +
       'Connection: Upgrade\r\n' +
       `Sec-WebSocket-Key: ${CLIENT_KEY}\r\n` +
+      (protocol ? `Sec-WebSocket-Protocol: ${protocol}\r\n` : '') +
       'Sec-WebSocket-Version: 13\r\n\r\n',
     'latin1',
   );
+}
+
+/**
+ * Reads the first complete frame of `buf` (unmasked server frame): returns
+ * { op, payload, end } or null when more bytes are needed. Only used for the
+ * handshake-time exchange (authentication); counted frames never copy.
+ */
+export function readFrame(buf) {
+  if (buf.length < 2) return null;
+  let len = buf[1] & 0x7f;
+  let hl = 2;
+  if (len === 126) {
+    if (buf.length < 4) return null;
+    len = buf.readUInt16BE(2);
+    hl = 4;
+  } else if (len === 127) {
+    if (buf.length < 10) return null;
+    len = buf.readUInt32BE(2) * 2 ** 32 + buf.readUInt32BE(6);
+    hl = 10;
+  }
+  if (buf[1] & 0x80) hl += 4;
+  if (buf.length < hl + len) return null;
+  return { op: buf[0] & 0x0f, payload: buf.subarray(hl, hl + len), end: hl + len };
 }
 
 function headerLength(len, masked) {

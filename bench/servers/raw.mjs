@@ -1,7 +1,8 @@
 // The raw floor: a bare node:net server with the least work a WebSocket
 // server can do. Minimal handshake (find the key, answer 101), no validation
 // beyond what echo needs, and a broadcast that frames each message once and
-// writes that Buffer to every socket (no corking, no batching).
+// writes that Buffer to every socket (no corking, no batching). Its group
+// is a Set of the sockets whose upgrade request asked for /?group=g.
 import net from 'node:net';
 import { once } from 'node:events';
 import { acceptKey, serverFrame } from '../lib/wire.mjs';
@@ -12,6 +13,7 @@ const KEY_RE = /\r\nsec-websocket-key:\s*([^\r\n]+)/i;
 
 export async function start({ host, port }) {
   const sockets = new Set();
+  const group = new Set();
   const server = net.createServer((sock) => {
     sock.setNoDelay(true);
     sock.on('error', () => {});
@@ -22,7 +24,8 @@ export async function start({ host, port }) {
       if (!upgraded) {
         const end = buf.indexOf('\r\n\r\n');
         if (end < 0) return;
-        const m = KEY_RE.exec(buf.toString('latin1', 0, end + 2));
+        const head = buf.toString('latin1', 0, end + 2);
+        const m = KEY_RE.exec(head);
         if (!m) return void sock.destroy();
         sock.write(
           'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
@@ -31,6 +34,10 @@ export async function start({ host, port }) {
         upgraded = true;
         sockets.add(sock);
         sock.once('close', () => sockets.delete(sock));
+        if (head.startsWith('GET /?group=g ')) {
+          group.add(sock);
+          sock.once('close', () => group.delete(sock));
+        }
         buf = end + 4 < buf.length ? buf.subarray(end + 4) : null;
         if (buf === null) return;
       }
@@ -65,10 +72,15 @@ export async function start({ host, port }) {
   return {
     port: server.address().port,
     count: () => sockets.size,
+    groupCount: () => group.size,
     modes: {
       raw(msg) {
         const frame = serverFrame(typeof msg === 'string' ? Buffer.from(msg) : msg, typeof msg === 'string' ? 1 : 2);
         for (const s of sockets) s.write(frame);
+      },
+      rawGroup(msg) {
+        const frame = serverFrame(typeof msg === 'string' ? Buffer.from(msg) : msg, typeof msg === 'string' ? 1 : 2);
+        for (const s of group) s.write(frame);
       },
     },
     close: () =>
