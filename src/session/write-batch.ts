@@ -1,7 +1,9 @@
-// Coalescing of writes: everything one event-loop turn sends to one socket
-// leaves in a single writev. The first write of a turn corks the socket; one
-// shared nextTick uncorks all of them. This is what lets a burst of
-// broadcasts cost one syscall per recipient instead of one per message.
+// Coalescing of writes: everything one event-loop iteration sends to one
+// socket leaves in a single writev. The first write corks the socket; one
+// shared setImmediate (the check phase, right after the poll phase has run
+// every ready I/O callback) uncorks all of them. Broadcasts triggered by
+// several incoming messages in the same iteration therefore cost one
+// syscall per recipient, not one per message.
 
 import type { Duplex } from 'node:stream';
 
@@ -20,12 +22,12 @@ function flush(): void {
   }
 }
 
-/** Corks `socket` until the end of the current turn (once per turn). */
+/** Corks `socket` until the end of the current event-loop iteration. */
 export function corkForTurn(socket: Duplex): void {
   socket.cork();
   corked.push(socket);
   if (!scheduled) {
     scheduled = true;
-    process.nextTick(flush);
+    setImmediate(flush);
   }
 }
