@@ -43,7 +43,9 @@ export function validateUpgradeRequest(req: IncomingMessage): UpgradeCheck {
     return { ok: false, status: 400, message: 'Missing or invalid Sec-WebSocket-Key header' };
   }
   const protocols = new Set<string>();
-  for (const p of splitTokens(req.headers['sec-websocket-protocol'])) {
+  const offered = req.headers['sec-websocket-protocol'];
+  if (offered === undefined) return { ok: true, key, protocols };
+  for (const p of splitTokens(offered)) {
     if (!isToken(p) || protocols.has(p)) {
       return { ok: false, status: 400, message: 'Invalid Sec-WebSocket-Protocol header' };
     }

@@ -12,8 +12,13 @@ export function splitTokens(value: string | string[] | undefined): string[] {
   return out;
 }
 
-/** True when the list contains `token`, compared case-insensitively. */
+/**
+ * True when the list contains `token`, compared case-insensitively. Checks the common single-value case without
+ * splitting, since it runs on every handshake.
+ */
 export function hasToken(value: string | string[] | undefined, token: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value === 'string' && value.length === token.length) return value.toLowerCase() === token.toLowerCase();
   const want = token.toLowerCase();
   return splitTokens(value).some((t) => t.toLowerCase() === want);
 }

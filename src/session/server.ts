@@ -8,7 +8,8 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { buildAcceptHeaders, rejectUpgrade, validateUpgradeRequest } from '../handshake/server.js';
 import { WebSocket } from './client.js';
-import type { BackpressureOptions, WebSocketBase } from './websocket.js';
+import type { BackpressureOptions } from './websocket.js';
+import type { ClientOptions } from './client.js';
 import { OPEN as WS_OPEN } from './connection.js';
 
 export interface VerifyClientInfo {
@@ -91,6 +92,7 @@ export class WebSocketServer extends EventEmitter {
   private _removeListeners: (() => void) | null = null;
   private _closeWhenEmpty = false;
   private _handshaking = 0;
+  private _socketOptions: ClientOptions | undefined;
   private _timers: NodeJS.Timeout[] = [];
   private _backpressure: BackpressureOptions | undefined;
   /** Counters for operators: what the limits did. */
@@ -278,13 +280,15 @@ export class WebSocketServer extends EventEmitter {
     const lines = buildAcceptHeaders(key, protocol);
     this.emit('headers', lines, req);
     const Ctor = this.options.WebSocket ?? WebSocket;
-    const ws = new Ctor(null, undefined, {
+    // One options object per server, shared by every connection.
+    this._socketOptions ??= {
       maxPayload: this.options.maxPayload,
       skipUTF8Validation: this.options.skipUTF8Validation,
       autoPong: this.options.autoPong,
       closeTimeout: this.options.closeTimeout,
       backpressure: this._backpressure,
-    });
+    };
+    const ws = new Ctor(null, undefined, this._socketOptions);
     ws._protocol = protocol ?? '';
     socket.write(lines.join('\r\n') + '\r\n\r\n');
     socket.removeListener('error', onHandshakeError);
