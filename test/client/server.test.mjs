@@ -204,9 +204,11 @@ describe('Node client over wss://', () => {
     const url = `wss://127.0.0.1:${web.address().port}/`;
     const trusted = new WebSocketNodeClient(url, { socket: { ca: tls.cert } });
     const untrusted = new WebSocketNodeClient(url, { reconnect: { initialDelay: 5, maxDelay: 10, maxAttempts: 1 } });
+    // Listen before awaiting anything: the untrusted client may give up first.
+    const untrustedClosed = nextState(untrusted, 'closed');
     try {
       assert.deepEqual(await trusted.authenticate({}), { secure: true });
-      const closed = await nextState(untrusted, 'closed');
+      const closed = await untrustedClosed;
       assert.match(closed.error.message, /gave up/);
     } finally {
       await trusted.close();
