@@ -121,7 +121,8 @@ async function privateMessage(router: Router, peer: Peer, to: Target, data: unkn
   if (verdict === false) return fail('forbidden', 'message refused');
   // The hook may have taken time: the receiver must still be there and visible.
   if (target.state !== 'open' || !receiver.visible) return fail('not_found', 'client not found');
-  if (!writeText(target, target.codec.privateMessage(sender.toPublic(), data))) return fail('not_found', 'client not found');
+  // Refused by the receiver's backpressure policy counts as unreachable: it is not reading.
+  if (!writeText(router, target, target.codec.privateMessage(sender.toPublic(), data))) return fail('not_found', 'client not found');
   const hook = router.hooks.privateMessage;
   if (hook !== undefined) void router.invoke('onPrivateMessage', () => hook(sender, receiver, data), sender);
   return ok(null);

@@ -1,6 +1,7 @@
 // Structured errors of the application protocol. The list of codes is closed:
-// clients can switch on `code` exhaustively, and a new code means a new
-// protocol version (docs/protocol.md).
+// clients can switch on `code` exhaustively. Codes are only ever added (a
+// client treats an unknown code like `internal_error`); removing or
+// changing one means a new protocol version (docs/protocol.md).
 
 /** Every error code the router can put on the wire. */
 export const ERROR_CODES = [
@@ -16,6 +17,7 @@ export const ERROR_CODES = [
   'unavailable', // the sender is not available/visible, so it cannot message others
   'internal_error', // an application hook or handler threw; details stay on the server
   'shutting_down', // the server is closing and takes no new work
+  'rate_limited', // over the connection's message rate or in-flight limit; slow down
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

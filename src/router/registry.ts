@@ -6,19 +6,25 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from '../session/index.js';
 import type { Codec } from './commands.js';
+import type { Bucket } from './limits.js';
 import type { Session } from './session.js';
 
 /** One connection as the router tracks it, before and after authentication. */
-export interface Peer {
+export interface Peer extends Bucket {
   readonly ws: WebSocket;
   readonly codec: Codec;
-  readonly req: IncomingMessage;
+  /** The upgrade request, for the authentication hook; released once the session starts. */
+  req: IncomingMessage | null;
   state: 'new' | 'authenticating' | 'open' | 'closed';
   session: Session<unknown> | null;
   authAttempts: number;
   authTimer: NodeJS.Timeout | null;
   /** Cleared by each heartbeat sweep, set again by a pong. */
   alive: boolean;
+  /** This connection's messages being processed now (for maxInflight). */
+  inflight: number;
+  /** The alias this peer is indexed under in the registry (null: none). */
+  indexedAlias: string | null;
 }
 
 const EMPTY: ReadonlySet<Peer> = new Set();
@@ -29,9 +35,12 @@ export class Registry {
   /** Authenticated peers whose session is available: presence recipients. */
   readonly available = new Set<Peer>();
   readonly #groups = new Map<string, Set<Peer>>();
-  readonly #aliases = new Map<string, Set<Peer>>();
-  /** The alias each peer is indexed under, to unindex it after a change. */
-  readonly #indexedAlias = new Map<Peer, string>();
+  /**
+   * Peers by alias. Most aliases belong to one client, so the entry is the
+   * peer itself and becomes a Set only when an alias is shared: a Set per
+   * session would be the largest part of an idle session's index cost.
+   */
+  readonly #aliases = new Map<string, Peer | Set<Peer>>();
   readonly #bySession = new Map<Session<unknown>, Peer>();
 
   get size(): number {
@@ -88,27 +97,35 @@ export class Registry {
     const session = peer.session!;
     if (session.available) this.available.add(peer);
     else this.available.delete(peer);
-    if (this.#indexedAlias.get(peer) === session.alias) return;
+    if (peer.indexedAlias === session.alias) return;
     this.#unindexAlias(peer);
-    if (session.alias !== null) {
-      let set = this.#aliases.get(session.alias);
-      if (set === undefined) this.#aliases.set(session.alias, (set = new Set()));
-      set.add(peer);
-      this.#indexedAlias.set(peer, session.alias);
-    }
+    const alias = session.alias;
+    if (alias === null) return;
+    const current = this.#aliases.get(alias);
+    if (current === undefined) this.#aliases.set(alias, peer);
+    else if (current instanceof Set) current.add(peer);
+    else this.#aliases.set(alias, new Set([current, peer]));
+    peer.indexedAlias = alias;
   }
 
   /** The peers currently using an alias. */
-  withAlias(alias: string): ReadonlySet<Peer> {
-    return this.#aliases.get(alias) ?? EMPTY;
+  withAlias(alias: string): Iterable<Peer> {
+    const entry = this.#aliases.get(alias);
+    if (entry === undefined) return EMPTY;
+    return entry instanceof Set ? entry : [entry];
   }
 
   #unindexAlias(peer: Peer): void {
-    const alias = this.#indexedAlias.get(peer);
-    if (alias === undefined) return;
-    this.#indexedAlias.delete(peer);
-    const set = this.#aliases.get(alias);
-    set?.delete(peer);
-    if (set?.size === 0) this.#aliases.delete(alias);
+    const alias = peer.indexedAlias;
+    if (alias === null) return;
+    peer.indexedAlias = null;
+    const entry = this.#aliases.get(alias);
+    if (entry === peer) this.#aliases.delete(alias);
+    else if (entry instanceof Set) {
+      entry.delete(peer);
+      // Back to the single-peer form (or gone), so the index never holds an empty Set.
+      if (entry.size === 1) this.#aliases.set(alias, entry.values().next().value!);
+      else if (entry.size === 0) this.#aliases.delete(alias);
+    }
   }
 }

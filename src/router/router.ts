@@ -1,18 +1,22 @@
 // The message router: one instance per WebSocketNodeServer. It adopts each
-// upgraded WebSocket as a Peer, decodes its messages with the codec its
-// subprotocol selected, enforces "nothing before authentication", runs the
-// authentication hook, and hands every other command to ./actions.ts. No
-// input from the network can throw out of here: every hook call is wrapped,
-// every decode failure is an error reply.
+// upgraded WebSocket as a Peer, applies the per-connection limits (message
+// rate, messages in flight, outbound backpressure), decodes messages with the
+// codec its subprotocol selected, enforces "nothing before authentication",
+// and hands every other command to ./actions.ts. No input from the network
+// can throw out of here: every hook call is wrapped, every decode failure is
+// an error reply.
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { WebSocket } from '../session/index.js';
 import { runCommand } from './actions.js';
-import type { Codec, Command, Outcome, PublicClient } from './commands.js';
-import { fail, ok } from './commands.js';
-import { HookError, RequestError, toWireError } from './errors.js';
-import { fanOut, writeText } from './fanout.js';
+import { authenticate, type SessionInit } from './auth.js';
+import type { Codec, Command, Decoded, Outcome, PublicClient } from './commands.js';
+import { fail } from './commands.js';
+import { HookError, RequestError } from './errors.js';
+import { fanOut, writeText, type OutboundGate } from './fanout.js';
+import { RATE_CLOSE, RATE_OK, takeToken, type RateVerdict } from './limits.js';
 import { createLegacyCodec } from './protocol-legacy.js';
 import { createV1Codec, PROTOCOL_V1 } from './protocol-v1.js';
 import { Registry, type Peer } from './registry.js';
@@ -21,43 +25,83 @@ import type { Hooks, ResolvedOptions } from './types.js';
 
 export type Invoked = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-interface SessionInit {
-  data: unknown;
-  groups: string[];
-  alias: string | null;
-  available: boolean;
-  publicData: unknown;
+const OPEN = 1;
+
+/** What the router tells its server about: failures, new sessions, limits at work. */
+export interface RouterEvents {
+  report(error: HookError): void;
+  session(session: Session<unknown>): void;
+  backpressure(session: Session<unknown> | null, action: 'drop' | 'close', queuedBytes: number): void;
+  rateLimit(session: Session<unknown> | null, action: 'reject' | 'close'): void;
 }
 
-export class Router implements SessionHost {
+/** Counters of what the router's limits did (see ServerStats). */
+export interface RouterCounters {
+  dropped: number;
+  closedForBackpressure: number;
+  rateLimited: number;
+  closedForRate: number;
+  heartbeatTimeouts: number;
+  authTimeouts: number;
+}
+
+const BINARY_REFUSED: Decoded<unknown> = { ok: false, ref: null, error: { code: 'bad_message', message: 'binary messages are not part of the protocol' } };
+
+export class Router implements SessionHost, OutboundGate {
   readonly registry = new Registry();
   /** Every adopted connection, authenticated or not. */
-  readonly peers = new Set<Peer>();
+  readonly peers = new Map<WebSocket, Peer>();
   readonly hooks: Hooks<unknown>;
   readonly options: ResolvedOptions;
   readonly v1: Codec;
   readonly legacy: Codec;
+  readonly counters: RouterCounters = { dropped: 0, closedForBackpressure: 0, rateLimited: 0, closedForRate: 0, heartbeatTimeouts: 0, authTimeouts: 0 };
   /** Set by shutdown(): new work is refused with `shutting_down`. */
   closing = false;
   #inflight = 0;
   #idle: Array<() => void> = [];
   #empty: Array<() => void> = [];
-  #report: (error: HookError) => void;
-  #onSession: (session: Session<unknown>) => void;
+  readonly #events: RouterEvents;
+  // Listeners shared by every connection (`this` is the WebSocket), so an
+  // idle connection costs no closures of its own.
+  readonly #listeners: {
+    message(this: WebSocket, data: Buffer, isBinary: boolean): void;
+    ping(this: WebSocket): void;
+    pong(this: WebSocket): void;
+    close(this: WebSocket, code: number, reason: Buffer): void;
+  };
 
-  constructor(
-    options: ResolvedOptions,
-    hooks: Hooks<unknown>,
-    report: (error: HookError) => void,
-    onSession: (session: Session<unknown>) => void,
-  ) {
+  constructor(options: ResolvedOptions, hooks: Hooks<unknown>, events: RouterEvents) {
     this.options = options;
     this.hooks = hooks;
-    this.#report = report;
-    this.#onSession = onSession;
+    this.#events = events;
     const limits = { maxDepth: options.maxDepth, maxNameLength: options.maxNameLength };
     this.v1 = createV1Codec(limits);
     this.legacy = createLegacyCodec(limits);
+    const peers = this.peers;
+    const router = this;
+    this.#listeners = {
+      message(this: WebSocket, data: Buffer, isBinary: boolean) {
+        const peer = peers.get(this);
+        if (peer !== undefined) router.#onMessage(peer, data, isBinary);
+      },
+      ping(this: WebSocket) {
+        // Control frames cost a token too: a ping flood makes the core queue
+        // a pong per ping, which a peer that does not read would pile up.
+        const peer = peers.get(this);
+        if (peer !== undefined) router.#rateControl(peer);
+      },
+      pong(this: WebSocket) {
+        const peer = peers.get(this);
+        if (peer === undefined) return;
+        peer.alive = true;
+        router.#rateControl(peer);
+      },
+      close(this: WebSocket, code: number, reason: Buffer) {
+        const peer = peers.get(this);
+        if (peer !== undefined) router.#onClose(peer, code, reason.toString());
+      },
+    };
   }
 
   /** The subprotocol choice for the core's handshake: ours when offered, else none (legacy). */
@@ -66,18 +110,26 @@ export class Router implements SessionHost {
   /** Takes over a freshly upgraded connection. */
   adopt(ws: WebSocket, req: IncomingMessage): void {
     const codec = ws.protocol === PROTOCOL_V1 ? this.v1 : this.legacy;
-    const peer: Peer = { ws, codec, req, state: 'new', session: null, authAttempts: 0, authTimer: null, alive: true };
-    this.peers.add(peer);
-    ws.on('message', (data: Buffer, isBinary: boolean) => this.#onMessage(peer, data, isBinary));
-    ws.on('pong', () => (peer.alive = true));
-    ws.once('close', (code: number, reason: Buffer) => this.#onClose(peer, code, reason.toString()));
+    const burst = this.options.rateLimit === false ? 0 : this.options.rateLimit.burst;
+    const peer: Peer = {
+      ws, codec, req, state: 'new', session: null, authAttempts: 0, authTimer: null, alive: true, inflight: 0,
+      tokens: burst, stamp: performance.now(), indexedAlias: null,
+    };
+    this.peers.set(ws, peer);
+    const l = this.#listeners;
+    ws.on('message', l.message);
+    ws.on('ping', l.ping);
+    ws.on('pong', l.pong);
+    ws.on('close', l.close);
     // The session layer reports socket and protocol errors, then closes; the
     // close path does the cleanup, so the error itself needs no handling.
-    ws.on('error', () => {});
+    ws.on('error', noop);
     if (this.options.authTimeout > 0) {
       peer.authTimer = setTimeout(() => {
         peer.authTimer = null;
-        if (peer.state !== 'open') ws.close(1008, 'Authentication timeout');
+        if (peer.state === 'open' || peer.state === 'closed') return;
+        this.counters.authTimeouts++;
+        ws.close(1008, 'Authentication timeout');
       }, this.options.authTimeout);
       peer.authTimer.unref();
     }
@@ -89,15 +141,20 @@ export class Router implements SessionHost {
       return { ok: true, value: await fn() };
     } catch (error) {
       // A RequestError is an answer the application chose, not a failure.
-      if (!(error instanceof RequestError)) this.#report(new HookError(hook, error, session?.id ?? null));
+      if (!(error instanceof RequestError)) this.reportError(new HookError(hook, error, session?.id ?? null));
       return { ok: false, error };
     }
   }
 
+  reportError(error: HookError): void {
+    this.#events.report(error);
+  }
+
   /** One heartbeat round: terminate peers silent since the last round, ping the rest. */
   sweep(): void {
-    for (const peer of this.peers) {
+    for (const peer of this.peers.values()) {
       if (!peer.alive) {
+        this.counters.heartbeatTimeouts++;
         peer.ws.terminate();
         continue;
       }
@@ -110,42 +167,69 @@ export class Router implements SessionHost {
     }
   }
 
+  #rate(peer: Peer): RateVerdict {
+    const rate = this.options.rateLimit;
+    if (rate === false) return RATE_OK;
+    const verdict = takeToken(peer, rate, performance.now());
+    if (verdict === RATE_CLOSE) {
+      this.counters.closedForRate++;
+      this.#events.rateLimit(peer.session, 'close');
+      peer.ws.close(1008, 'Rate limit exceeded');
+    }
+    return verdict;
+  }
+
+  #rateControl(peer: Peer): void {
+    if (peer.state !== 'closed' && peer.ws.readyState === OPEN) this.#rate(peer);
+  }
+
   #onMessage(peer: Peer, data: Buffer, isBinary: boolean): void {
+    // After our close frame nothing we answer can be delivered (RFC 6455
+    // §5.5.1), so work for it would be wasted; a flood past a 1008 stops here.
+    if (peer.state === 'closed' || peer.ws.readyState !== OPEN) return;
     peer.alive = true;
-    if (peer.state === 'closed') return;
-    const decoded = isBinary
-      ? ({ ok: false, ref: null, error: { code: 'bad_message', message: 'binary messages are not part of the protocol' } } as const)
-      : peer.codec.decode(data.toString('utf8'));
+    const verdict = this.#rate(peer);
+    if (verdict === RATE_CLOSE) return;
+    const decoded = isBinary ? BINARY_REFUSED : peer.codec.decode(data.toString('utf8'));
     const authenticated = peer.state === 'open';
     if (!authenticated && peer.codec.closeOnUnauthenticated && !(decoded.ok && decoded.command.kind === 'auth')) {
       peer.ws.close(1008, 'Authenticate first');
       return;
     }
-    if (!decoded.ok) {
-      this.#send(peer, peer.codec.reply(decoded.ref, null, { ok: false, error: decoded.error }));
-      return;
-    }
-    const { command, ref } = decoded;
+    const command = decoded.ok ? decoded.command : null;
     let early: Outcome | null = null;
-    if (this.closing) early = fail('shutting_down', 'the server is shutting down');
-    else if (!authenticated && command.kind !== 'auth') early = fail('not_authenticated', 'authenticate first');
+    if (verdict !== RATE_OK) {
+      // Decoded anyway, so the answer carries the message's id.
+      early = fail('rate_limited', 'too many messages; slow down');
+      this.counters.rateLimited++;
+      this.#events.rateLimit(peer.session, 'reject');
+    } else if (!decoded.ok) early = { ok: false, error: decoded.error };
+    else if (this.closing) early = fail('shutting_down', 'the server is shutting down');
+    else if (!authenticated && command!.kind !== 'auth') early = fail('not_authenticated', 'authenticate first');
+    else if (this.options.maxInflight > 0 && peer.inflight >= this.options.maxInflight) {
+      early = fail('rate_limited', 'too many messages in progress; wait for answers');
+      this.counters.rateLimited++;
+      this.#events.rateLimit(peer.session, 'reject');
+    }
     if (early !== null) {
-      this.#send(peer, peer.codec.reply(ref, command, early));
+      this.#send(peer, peer.codec.reply(decoded.ref, command, early));
       return;
     }
-    void this.#run(peer, ref, command);
+    void this.#run(peer, decoded.ref, command!);
   }
 
   async #run(peer: Peer, ref: unknown, command: Command): Promise<void> {
     this.#inflight++;
+    peer.inflight++;
     let outcome: Outcome;
     try {
-      outcome = command.kind === 'auth' ? await this.#authenticate(peer, command.credentials) : await runCommand(this, peer, command);
+      outcome = command.kind === 'auth' ? await authenticate(this, peer, command.credentials) : await runCommand(this, peer, command);
     } catch (error) {
       // Defensive: actions catch application errors themselves.
-      this.#report(new HookError('router', error, peer.session?.id ?? null));
+      this.reportError(new HookError('router', error, peer.session?.id ?? null));
       outcome = fail('internal_error', 'the server failed to process the message');
     } finally {
+      peer.inflight--;
       this.#inflight--;
       if (this.#inflight === 0) for (const wake of this.#idle.splice(0)) wake();
     }
@@ -155,68 +239,50 @@ export class Router implements SessionHost {
     }
   }
 
+  /**
+   * Answers go to one client, possibly before it is authenticated. They
+   * skip the push gate (dropping one would leave a request unanswered); the
+   * core's hard bound (twice the limit) closes a client that does not read
+   * even its own answers.
+   */
   #send(peer: Peer, text: string | null): void {
     if (text === null || peer.state === 'closed') return;
-    // Replies go to one client, possibly before it is authenticated.
-    if (peer.ws.readyState === peer.ws.OPEN) peer.ws.send(text);
+    if (peer.ws.readyState === OPEN) peer.ws.send(text);
   }
 
-  #authenticate(peer: Peer, credentials: unknown): Promise<Outcome> {
-    if (peer.state === 'open') return Promise.resolve(fail('already_authenticated', 'already authenticated'));
-    if (peer.state === 'authenticating') return Promise.resolve(fail('already_authenticated', 'authentication already in progress'));
-    const hook = this.hooks.authentication;
-    if (hook === undefined) {
-      peer.authAttempts++;
-      return Promise.resolve(fail('auth_failed', 'the server accepts no authentication'));
+  /** OutboundGate: the backpressure policy for pushes (broadcasts, events, presence, private messages). */
+  admit(peer: Peer): boolean {
+    const bp = this.options.backpressure;
+    if (bp === false) return true;
+    const queued = peer.ws.bufferedAmount;
+    if (queued <= bp.limit) return true;
+    if (bp.policy === 'drop') {
+      this.counters.dropped++;
+      this.#events.backpressure(peer.session, 'drop', queued);
+    } else if (peer.ws.readyState === OPEN) {
+      this.counters.closedForBackpressure++;
+      this.#events.backpressure(peer.session, 'close', queued);
+      peer.ws.close(bp.closeCode, 'Backpressure limit exceeded');
     }
-    peer.state = 'authenticating';
-    return new Promise<Outcome>((resolve) => {
-      let pending: SessionInit | null = null;
-      let done = false;
-      const refuse = (outcome: Outcome): void => {
-        if (peer.state === 'authenticating') peer.state = 'new';
-        peer.authAttempts++;
-        resolve(outcome);
-      };
-      const startSession = (data: unknown, groups?: Iterable<string>, alias: string | null = null, available = true, publicData: unknown = null): void => {
-        if (done) return;
-        const list = groups === undefined || groups === null ? [] : [...groups];
-        if (!list.every((g) => typeof g === 'string' && g !== '')) throw new TypeError('startSession: groups must be non-empty strings');
-        if (alias !== null && alias !== undefined && (typeof alias !== 'string' || alias === '')) throw new TypeError('startSession: publicAlias must be a non-empty string or null');
-        if (typeof available !== 'boolean') throw new TypeError('startSession: available must be a boolean');
-        pending = { data: data ?? {}, groups: list, alias: alias ?? null, available, publicData: publicData ?? null };
-      };
-      const respond = (error: unknown, clientSide?: unknown): void => {
-        if (done) return;
-        done = true;
-        if (error !== null && error !== undefined && error !== false) {
-          const wire = toWireError(error, 'auth_failed');
-          refuse({ ok: false, error: { ...wire, code: 'auth_failed' }, raw: { error, response: clientSide ?? null } });
-        } else if (pending === null) {
-          this.#report(new HookError('onAuthentication', new Error('respond(null) was called without startSession()')));
-          refuse(fail('internal_error', 'authentication failed on the server'));
-        } else {
-          const session = this.#start(peer, pending);
-          resolve(ok({ self: { ...session.toPublic(), groups: session.groupList() }, session: clientSide ?? null }));
-        }
-      };
-      void this.invoke('onAuthentication', () => hook(credentials, startSession, respond, peer.req), null).then((result) => {
-        if (!result.ok && !done) {
-          done = true;
-          const error = result.error instanceof RequestError ? { ...result.error.toWire(), code: 'auth_failed' as const } : { code: 'internal_error' as const, message: 'authentication failed on the server' };
-          refuse({ ok: false, error });
-        }
-      });
-    });
+    return false;
+  }
+
+  /** The core closed a connection at the hard bound (an answer or an application write did not fit). */
+  hardLimitReached(ws: WebSocket, queued: number): void {
+    this.counters.closedForBackpressure++;
+    this.#events.backpressure(this.peers.get(ws)?.session ?? null, 'close', queued);
   }
 
   /** Turns a successful authentication into a registered, announced session. */
-  #start(peer: Peer, init: SessionInit): Session<unknown> {
+  startSession(peer: Peer, init: SessionInit): Session<unknown> {
     const session = new Session<unknown>(this, { id: randomUUID(), protocol: peer.codec.name, ...init });
     peer.session = session;
+    // Only the authentication hook needs the upgrade request: an idle
+    // session does not keep it (and its headers) alive.
+    peer.req = null;
     if (peer.authTimer !== null) clearTimeout(peer.authTimer);
     peer.authTimer = null;
-    if (peer.state === 'closed' || peer.ws.readyState !== peer.ws.OPEN) {
+    if (peer.state === 'closed' || peer.ws.readyState !== OPEN) {
       // The client left (or is leaving) while the application was
       // authenticating it. The session did start, so the application gets
       // its one close call; it is never registered nor announced.
@@ -227,7 +293,7 @@ export class Router implements SessionHost {
     peer.state = 'open';
     session.setLive(true);
     this.registry.add(peer);
-    this.#onSession(session);
+    this.#events.session(session);
     // LEGACY-PROTOCOL: a client that authenticates available is announced.
     if (session.available) this.presence(peer, session.toPublic(true));
     return session;
@@ -237,7 +303,8 @@ export class Router implements SessionHost {
     if (peer.state === 'closed') return;
     const wasOpen = peer.state === 'open';
     peer.state = 'closed';
-    this.peers.delete(peer);
+    peer.req = null;
+    this.peers.delete(peer.ws);
     if (this.peers.size === 0) for (const wake of this.#empty.splice(0)) wake();
     if (peer.authTimer !== null) clearTimeout(peer.authTimer);
     peer.authTimer = null;
@@ -258,13 +325,13 @@ export class Router implements SessionHost {
 
   /** Tells every other available client about a client's public state. */
   presence(subject: Peer, client: PublicClient): number {
-    return fanOut(this.registry.available, (codec) => codec.presence(client), subject);
+    return fanOut(this, this.registry.available, (codec) => codec.presence(client), subject);
   }
 
   /** Server or handler broadcast: to all sessions or to one group's members. */
   broadcast(event: string, group: string | null, data: unknown, except: Peer | null, from: PublicClient | null = null): number {
     const recipients = group === null ? this.registry.byId.values() : this.registry.members(group);
-    return fanOut(recipients, (codec) => codec.event(event, group, data, from), except);
+    return fanOut(this, recipients, (codec) => codec.event(event, group, data, from), except);
   }
 
   /** Resolves when no command is being processed (or at once). */
@@ -279,12 +346,12 @@ export class Router implements SessionHost {
 
   /** Closes every connection; used by a graceful shutdown after whenIdle(). */
   closeAll(code: number, reason: string): void {
-    for (const peer of this.peers) peer.ws.close(code, reason);
+    for (const peer of this.peers.values()) peer.ws.close(code, reason);
   }
 
   /** Last resort of a shutdown: runs the close path for peers the socket layer never reported. */
   forget(): void {
-    for (const peer of [...this.peers]) {
+    for (const peer of [...this.peers.values()]) {
       peer.ws.terminate();
       this.#onClose(peer, 1006, '');
     }
@@ -311,9 +378,14 @@ export class Router implements SessionHost {
   }
   sendTo(session: Session<unknown>, event: string, data: unknown): boolean {
     const peer = this.registry.peerOf(session);
-    return peer !== undefined && writeText(peer, peer.codec.event(event, null, data, null));
+    return peer !== undefined && writeText(this, peer, peer.codec.event(event, null, data, null));
+  }
+  queuedBytes(session: Session<unknown>): number {
+    return this.registry.peerOf(session)?.ws.bufferedAmount ?? 0;
   }
   closeSession(session: Session<unknown>, code: number, reason: string): void {
     this.registry.peerOf(session)?.ws.close(code, reason);
   }
 }
+
+function noop(): void {}

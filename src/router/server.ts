@@ -7,14 +7,13 @@ import * as http from 'node:http';
 import type * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { rejectUpgrade, splitTokens } from '../handshake/index.js';
 import { WebSocketServer, type WebSocket } from '../session/index.js';
 import { HookError } from './errors.js';
-import { PROTOCOL_V1 } from './protocol-v1.js';
+import { resolveOptions } from './limits.js';
 import { Router } from './router.js';
 import type { Session } from './session.js';
+import { UpgradeGate } from './upgrade.js';
 import {
-  DEFAULTS,
   type AuthenticationHook,
   type ClientMessageHook,
   type ConnectionCloseHook,
@@ -23,6 +22,7 @@ import {
   type PrivateMessageHook,
   type RequestHandler,
   type ResolvedOptions,
+  type ServerStats,
   type UpgradeHook,
   type WebSocketNodeServerOptions,
 } from './types.js';
@@ -34,6 +34,13 @@ export interface WebSocketNodeServerEvents<TData> {
   session: [session: Session<TData>];
   /** Application code (a hook or handler) threw or rejected. */
   error: [error: HookError];
+  /**
+   * A connection was over its outbound bound: a push to it was dropped, or
+   * it is being closed. `session` is null for a connection not yet authenticated.
+   */
+  backpressure: [session: Session<TData> | null, action: 'drop' | 'close', queuedBytes: number];
+  /** A message was refused `rate_limited` ('reject'), or its connection closed with 1008 ('close'). */
+  rateLimit: [session: Session<TData> | null, action: 'reject' | 'close'];
 }
 
 function isHttpServer(value: unknown): value is HttpServer {
@@ -48,6 +55,7 @@ export class WebSocketNodeServer<TData = Record<string, unknown>> extends EventE
   readonly #http: HttpServer;
   /** True when this object created the http server (standalone) and so closes it. */
   readonly #ownsHttp: boolean;
+  readonly #gate: UpgradeGate;
   #state: 'idle' | 'listening' | 'closing' | 'closed' = 'idle';
   #heartbeat: NodeJS.Timeout | null = null;
   #closed: Promise<void> | null = null;
@@ -63,18 +71,47 @@ export class WebSocketNodeServer<TData = Record<string, unknown>> extends EventE
       options = server;
       server = undefined;
     }
-    this.#options = { ...DEFAULTS, ...stripUndefined(options) };
+    const o = resolveOptions(options);
+    this.#options = o;
     this.#ownsHttp = !server;
-    this.#http = server ? server : http.createServer(upgradeRequired);
-    this.#router = new Router(this.#options, this.#hooks as Hooks<unknown>, (e) => this.#report(e), (s) => {
-      if (this.listenerCount('session') > 0) this.#safeEmit('session', s as Session<TData>);
+    this.#http = server ? server : http.createServer(handshakeLimits(o), upgradeRequired);
+    this.#router = new Router(o, this.#hooks as Hooks<unknown>, {
+      report: (e) => this.#report(e),
+      session: (s) => {
+        if (this.listenerCount('session') > 0) this.#safeEmit('session', s as Session<TData>);
+      },
+      backpressure: (s, action, bytes) => {
+        if (this.listenerCount('backpressure') > 0) this.#safeEmit('backpressure', s as Session<TData> | null, action, bytes);
+      },
+      rateLimit: (s, action) => {
+        if (this.listenerCount('rateLimit') > 0) this.#safeEmit('rateLimit', s as Session<TData> | null, action);
+      },
     });
+    const bp = o.backpressure;
     this.#wss = new WebSocketServer({
       noServer: true,
-      maxPayload: this.#options.maxPayload,
+      maxPayload: o.maxPayload,
       clientTracking: true,
       handleProtocols: this.#router.pickProtocol,
-      closeTimeout: this.#options.closeTimeout,
+      closeTimeout: o.closeTimeout,
+      // The gate checks these first; the core enforces them again for
+      // upgrades that reach it another way (handleUpgrade on getServer()).
+      maxConnections: o.maxConnections,
+      allowedOrigins: o.allowedOrigins ?? undefined,
+      idleTimeout: o.idleTimeout,
+      // The hard bound: pushes stop at the limit (router), answers and
+      // application writes through the core at twice the limit.
+      backpressure: bp === false ? undefined : { limit: 2 * bp.limit, policy: 'close', closeCode: bp.closeCode },
+    });
+    this.#wss.on('backpressure', (ws: WebSocket, _action: string, bytes: number) => this.#router.hardLimitReached(ws, bytes));
+    this.#gate = new UpgradeGate({
+      options: o,
+      router: this.#router,
+      http: this.#http,
+      hook: () => this.#hooks.upgrade,
+      accepting: () => this.#state === 'listening',
+      connectionCount: () => this.#wss.clients.size,
+      complete: (req, socket, head) => this.#complete(req, socket, head),
     });
   }
 
@@ -144,6 +181,26 @@ export class WebSocketNodeServer<TData = Record<string, unknown>> extends EventE
     return this.#router.registry.members(group).size;
   }
 
+  /** Live counts and what the limits did (a snapshot). */
+  get stats(): ServerStats {
+    const c = this.#router.counters;
+    const core = this.#wss.stats;
+    return {
+      connections: this.#router.peers.size,
+      sessions: this.#router.registry.size,
+      groups: this.#router.registry.groupCount,
+      dropped: c.dropped,
+      closedForBackpressure: c.closedForBackpressure,
+      rateLimited: c.rateLimited,
+      closedForRate: c.closedForRate,
+      heartbeatTimeouts: c.heartbeatTimeouts,
+      idleTimeouts: core.idleTimeouts,
+      authTimeouts: c.authTimeouts,
+      refusedOverCapacity: this.#gate.refusedOverCapacity + core.refusedOverCapacity,
+      refusedOrigin: this.#gate.refusedOrigin,
+    };
+  }
+
   /** The low-level, ws-compatible server (with its `clients` set). */
   getServer(): WebSocketServer {
     return this.#wss;
@@ -164,7 +221,7 @@ export class WebSocketNodeServer<TData = Record<string, unknown>> extends EventE
   async listen(): Promise<AddressInfo | null> {
     if (this.#state !== 'idle') throw new Error(`cannot listen: the server is ${this.#state}`);
     this.#state = 'listening';
-    this.#http.on('upgrade', this.#onUpgrade);
+    this.#http.on('upgrade', this.#gate.handle);
     this.#startHeartbeat();
     if (this.#ownsHttp) {
       try {
@@ -177,7 +234,7 @@ export class WebSocketNodeServer<TData = Record<string, unknown>> extends EventE
         });
       } catch (error) {
         // A port in use (say) leaves the server as it was, so listen() can be retried.
-        this.#http.off('upgrade', this.#onUpgrade);
+        this.#http.off('upgrade', this.#gate.handle);
         this.#stopHeartbeat();
         this.#state = 'idle';
         throw error;
@@ -212,8 +269,12 @@ export class WebSocketNodeServer<TData = Record<string, unknown>> extends EventE
   }
 
   async #shutdown(): Promise<void> {
+    const wasListening = this.#state === 'listening';
+    // Upgrades keep arriving at our listener and are answered 503 (with
+    // Retry-After) until the end, rather than falling through to the
+    // application's request handler; those waiting for onUpgrade get 503 now.
     this.#state = 'closing';
-    this.#http.off('upgrade', this.#onUpgrade);
+    this.#gate.refuseAll();
     this.#stopHeartbeat();
     this.#router.closing = true;
     const limit = this.#options.closeTimeout;
@@ -222,6 +283,7 @@ export class WebSocketNodeServer<TData = Record<string, unknown>> extends EventE
     await within(this.#router.whenEmpty(), limit);
     this.#router.forget();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+    if (wasListening) this.#http.off('upgrade', this.#gate.handle);
     if (this.#ownsHttp && this.#http.listening) {
       await new Promise<void>((resolve) => {
         this.#http.close(() => resolve());
@@ -243,54 +305,6 @@ export class WebSocketNodeServer<TData = Record<string, unknown>> extends EventE
     if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
     this.#heartbeat = null;
   }
-
-  #onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const path = this.#options.path;
-    if (path !== undefined && pathname(req.url) !== path) {
-      // Another handler on the same http server may own this path.
-      if (this.#http.listenerCount('upgrade') <= 1) rejectUpgrade(socket, 400, 'No WebSocket endpoint at this path');
-      return;
-    }
-    if (this.#state !== 'listening') {
-      rejectUpgrade(socket, 503, 'Server is shutting down');
-      return;
-    }
-    if (!this.#options.legacyProtocol && !splitTokens(req.headers['sec-websocket-protocol']).includes(PROTOCOL_V1)) {
-      rejectUpgrade(socket, 400, `This server requires the ${PROTOCOL_V1} subprotocol`);
-      return;
-    }
-    const hook = this.#hooks.upgrade;
-    if (hook === undefined) {
-      this.#complete(req, socket, head);
-      return;
-    }
-    // The client may vanish while the hook decides; that must not throw.
-    const swallow = (): void => {};
-    socket.on('error', swallow);
-    let settled = false;
-    const settle = (): boolean => {
-      if (settled) return false;
-      settled = true;
-      clearTimeout(timer);
-      socket.off('error', swallow);
-      return true;
-    };
-    const allow = (): void => {
-      if (!settle()) return;
-      if (this.#state !== 'listening') rejectUpgrade(socket, 503, 'Server is shutting down');
-      else if (!socket.destroyed) this.#complete(req, socket, head);
-    };
-    const deny = (status?: number, reason?: string): void => {
-      if (!settle()) return;
-      const code = Number.isInteger(status) && status! >= 400 && status! <= 599 ? status! : 403;
-      rejectUpgrade(socket, code, typeof reason === 'string' ? reason : undefined);
-    };
-    const timer = setTimeout(() => deny(503, 'Upgrade decision timed out'), this.#options.upgradeTimeout);
-    timer.unref();
-    void this.#router.invoke('onUpgrade', () => hook(req, allow, deny), null).then((result) => {
-      if (!result.ok) deny(500, 'Internal Server Error');
-    });
-  };
 
   #complete(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
@@ -321,18 +335,21 @@ function upgradeRequired(_req: http.IncomingMessage, res: http.ServerResponse): 
   res.end(body);
 }
 
-function pathname(url: string | undefined): string {
-  const u = url ?? '/';
-  const q = u.indexOf('?');
-  return q === -1 ? u : u.slice(0, q);
+/** Standalone mode: Node's own limits on the request head (slowloris, huge headers). */
+function handshakeLimits(o: ResolvedOptions): http.ServerOptions {
+  if (o.handshakeTimeout === 0) return { maxHeaderSize: o.maxHeaderSize };
+  return {
+    maxHeaderSize: o.maxHeaderSize,
+    headersTimeout: o.handshakeTimeout,
+    // Node requires requestTimeout >= headersTimeout; it never applies after an upgrade.
+    requestTimeout: Math.max(o.handshakeTimeout, 30_000),
+    // How often Node checks the two timeouts above.
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, o.handshakeTimeout / 2)),
+  };
 }
 
 function within(promise: Promise<void>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -12,6 +12,7 @@ export interface SessionHost {
   publicStateChanged(session: Session<unknown>): void;
   broadcastFrom(event: string, group: string | null, data: unknown, except: Session<unknown> | null): number;
   sendTo(session: Session<unknown>, event: string, data: unknown): boolean;
+  queuedBytes(session: Session<unknown>): number;
   closeSession(session: Session<unknown>, code: number, reason: string): void;
 }
 
@@ -60,6 +61,10 @@ export class Session<TData = Record<string, unknown>> {
   /** True from session start until the connection closes. */
   get connected(): boolean {
     return this.#live;
+  }
+  /** Bytes queued for this client and not yet taken by the network (0 once disconnected). */
+  get bufferedAmount(): number {
+    return this.#host.queuedBytes(this as Session<unknown>);
   }
   /** A read-only view; change membership with join()/leave(). */
   get groups(): ReadonlySet<string> {

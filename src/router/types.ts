@@ -6,6 +6,36 @@ import type { Session } from './session.js';
 
 export type Awaitable<T> = T | PromiseLike<T>;
 
+/**
+ * Per-connection inbound rate: a token bucket. Every message (and every
+ * ping or pong frame) takes a token; tokens come back at `messagesPerSecond`
+ * up to `burst`. A message that finds no token is answered `rate_limited`
+ * and not processed; the bucket then goes into debt, and a connection whose
+ * debt reaches `burst` (it kept on sending) is closed with 1008.
+ */
+export interface RateLimitOptions {
+  /** Sustained rate, tokens per second (default 100). */
+  messagesPerSecond?: number;
+  /** Bucket size: messages accepted in a burst, and the debt tolerated before 1008 (default 200). */
+  burst?: number;
+}
+
+/**
+ * Bound on the bytes queued for one connection. Past `limit`, pushes to it
+ * (broadcasts, events, presence, private messages) are dropped or the
+ * connection is closed, per `policy`. Answers to the client's own messages
+ * are never dropped: they may use up to twice the limit, and past that the
+ * connection is closed whatever the policy.
+ */
+export interface BackpressurePolicy {
+  /** Queued bytes above which the policy applies (default 1 MiB; 0 disables). */
+  limit?: number;
+  /** 'close' (default): close the connection; 'drop': skip the message for that client, counted. */
+  policy?: 'drop' | 'close';
+  /** Close code for 'close' and for the hard bound: 1013 (try again later, default) or 1008. */
+  closeCode?: 1008 | 1013;
+}
+
 /** Options of WebSocketNodeServer. Every limit has a safe default. */
 export interface WebSocketNodeServerOptions {
   /** Standalone mode: the port `listen()` binds (default 0: any free port). */
@@ -22,10 +52,26 @@ export interface WebSocketNodeServerOptions {
   maxAuthAttempts?: number;
   /** Milliseconds between heartbeat pings; a peer that has not answered the previous one is terminated (default 30 000; 0 disables). */
   heartbeatInterval?: number;
+  /** Milliseconds without an inbound message after which a connection is closed with 1001 (default 0: off). */
+  idleTimeout?: number;
   /** Milliseconds the onUpgrade hook has to call allow() or deny() before the upgrade is refused with 503 (default 10 000). */
   upgradeTimeout?: number;
   /** Milliseconds close() waits for in-flight handlers, then again for clients to finish the close handshake (default 5 000). */
   closeTimeout?: number;
+  /** Standalone mode: milliseconds allowed for the whole upgrade request head; a half-sent one gets 408 (default 10 000). */
+  handshakeTimeout?: number;
+  /** Standalone mode: largest upgrade request head in bytes; larger gets 431 (default 16 KiB). */
+  maxHeaderSize?: number;
+  /** Most connections at once (open, handshaking, or waiting for onUpgrade); further upgrades get 503 (default 10 000; 0: no limit). */
+  maxConnections?: number;
+  /** Exact Origin values browsers may connect from; others get 403. Requests without Origin pass (default: any origin). */
+  allowedOrigins?: readonly string[] | null;
+  /** Inbound message rate per connection (default 100/s, burst 200); false disables. */
+  rateLimit?: RateLimitOptions | false;
+  /** Messages of one connection being processed at once; more are answered `rate_limited` (default 100; 0: no limit). */
+  maxInflight?: number;
+  /** Outbound bound per connection and what happens past it (default 1 MiB, close with 1013); false disables. */
+  backpressure?: BackpressurePolicy | false;
   /** Speak the 0.2.x wire protocol to clients that do not negotiate ours (default true). */
   legacyProtocol?: boolean;
   /** Deepest JSON nesting accepted in a message (default 32). */
@@ -35,20 +81,60 @@ export interface WebSocketNodeServerOptions {
 }
 
 /** Options after defaults are applied. */
-export type ResolvedOptions = Required<Omit<WebSocketNodeServerOptions, 'port' | 'host' | 'path'>> &
-  Pick<WebSocketNodeServerOptions, 'port' | 'host' | 'path'>;
+export type ResolvedOptions = Required<Omit<WebSocketNodeServerOptions, 'port' | 'host' | 'path' | 'allowedOrigins' | 'rateLimit' | 'backpressure'>> &
+  Pick<WebSocketNodeServerOptions, 'port' | 'host' | 'path'> & {
+    allowedOrigins: readonly string[] | null;
+    rateLimit: Required<RateLimitOptions> | false;
+    backpressure: Required<BackpressurePolicy> | false;
+  };
 
 export const DEFAULTS = {
   maxPayload: 1024 * 1024,
   authTimeout: 10_000,
   maxAuthAttempts: 5,
   heartbeatInterval: 30_000,
+  idleTimeout: 0,
   upgradeTimeout: 10_000,
   closeTimeout: 5_000,
+  handshakeTimeout: 10_000,
+  maxHeaderSize: 16 * 1024,
+  maxConnections: 10_000,
+  allowedOrigins: null,
+  rateLimit: { messagesPerSecond: 100, burst: 200 },
+  maxInflight: 100,
+  backpressure: { limit: 1024 * 1024, policy: 'close', closeCode: 1013 },
   legacyProtocol: true,
   maxDepth: 32,
   maxNameLength: 256,
 } as const;
+
+/** What the limits did, and how much is live: WebSocketNodeServer#stats. */
+export interface ServerStats {
+  /** Connections adopted and not yet closed (authenticated or not). */
+  connections: number;
+  /** Live sessions. */
+  sessions: number;
+  /** Groups with at least one member. */
+  groups: number;
+  /** Pushes skipped for a connection over its backpressure limit ('drop' policy). */
+  dropped: number;
+  /** Connections closed for backpressure. */
+  closedForBackpressure: number;
+  /** Messages answered `rate_limited` (rate or in-flight limit). */
+  rateLimited: number;
+  /** Connections closed with 1008 because they kept on over the rate limit. */
+  closedForRate: number;
+  /** Connections terminated by the heartbeat (no pong in time). */
+  heartbeatTimeouts: number;
+  /** Connections closed by the idle timeout. */
+  idleTimeouts: number;
+  /** Connections closed for not authenticating in time. */
+  authTimeouts: number;
+  /** Upgrades refused with 503 because of maxConnections. */
+  refusedOverCapacity: number;
+  /** Upgrades refused with 403 because of allowedOrigins. */
+  refusedOrigin: number;
+}
 
 /** Gate for every upgrade request, before the handshake. Call exactly one of allow/deny. */
 export type UpgradeHook = (

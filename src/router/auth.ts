@@ -1,0 +1,69 @@
+// Authentication: runs the application's onAuthentication hook for one
+// `auth` message and turns its answer into an Outcome. The first answer
+// wins; a hook that throws, rejects or answers `respond(null)` without
+// startSession() is a server error, never a session.
+
+import type { Outcome } from './commands.js';
+import { fail, ok } from './commands.js';
+import { HookError, RequestError, toWireError } from './errors.js';
+import type { Peer } from './registry.js';
+import type { Router } from './router.js';
+
+/** What startSession() collected, applied once the hook answers. */
+export interface SessionInit {
+  data: unknown;
+  groups: string[];
+  alias: string | null;
+  available: boolean;
+  publicData: unknown;
+}
+
+export function authenticate(router: Router, peer: Peer, credentials: unknown): Promise<Outcome> {
+  if (peer.state === 'open') return Promise.resolve(fail('already_authenticated', 'already authenticated'));
+  if (peer.state === 'authenticating') return Promise.resolve(fail('already_authenticated', 'authentication already in progress'));
+  const hook = router.hooks.authentication;
+  if (hook === undefined) {
+    peer.authAttempts++;
+    return Promise.resolve(fail('auth_failed', 'the server accepts no authentication'));
+  }
+  peer.state = 'authenticating';
+  const req = peer.req!;
+  return new Promise<Outcome>((resolve) => {
+    let pending: SessionInit | null = null;
+    let done = false;
+    const refuse = (outcome: Outcome): void => {
+      if (peer.state === 'authenticating') peer.state = 'new';
+      peer.authAttempts++;
+      resolve(outcome);
+    };
+    const startSession = (data: unknown, groups?: Iterable<string>, alias: string | null = null, available = true, publicData: unknown = null): void => {
+      if (done) return;
+      const list = groups === undefined || groups === null ? [] : [...groups];
+      if (!list.every((g) => typeof g === 'string' && g !== '')) throw new TypeError('startSession: groups must be non-empty strings');
+      if (alias !== null && alias !== undefined && (typeof alias !== 'string' || alias === '')) throw new TypeError('startSession: publicAlias must be a non-empty string or null');
+      if (typeof available !== 'boolean') throw new TypeError('startSession: available must be a boolean');
+      pending = { data: data ?? {}, groups: list, alias: alias ?? null, available, publicData: publicData ?? null };
+    };
+    const respond = (error: unknown, clientSide?: unknown): void => {
+      if (done) return;
+      done = true;
+      if (error !== null && error !== undefined && error !== false) {
+        const wire = toWireError(error, 'auth_failed');
+        refuse({ ok: false, error: { ...wire, code: 'auth_failed' }, raw: { error, response: clientSide ?? null } });
+      } else if (pending === null) {
+        router.reportError(new HookError('onAuthentication', new Error('respond(null) was called without startSession()')));
+        refuse(fail('internal_error', 'authentication failed on the server'));
+      } else {
+        const session = router.startSession(peer, pending);
+        resolve(ok({ self: { ...session.toPublic(), groups: session.groupList() }, session: clientSide ?? null }));
+      }
+    };
+    void router.invoke('onAuthentication', () => hook(credentials, startSession, respond, req), null).then((result) => {
+      if (!result.ok && !done) {
+        done = true;
+        const error = result.error instanceof RequestError ? { ...result.error.toWire(), code: 'auth_failed' as const } : { code: 'internal_error' as const, message: 'authentication failed on the server' };
+        refuse({ ok: false, error });
+      }
+    });
+  });
+}

@@ -1,0 +1,106 @@
+// The application layer's limits: options resolved against their safe
+// defaults (and checked, so a typo fails at construction rather than
+// silently disabling a protection), and the per-connection inbound token
+// bucket. The outbound bound is applied in ./fanout.ts and by the core.
+
+import {
+  DEFAULTS,
+  type BackpressurePolicy,
+  type RateLimitOptions,
+  type ResolvedOptions,
+  type WebSocketNodeServerOptions,
+} from './types.js';
+
+const NON_NEGATIVE = [
+  'maxPayload',
+  'authTimeout',
+  'maxAuthAttempts',
+  'heartbeatInterval',
+  'idleTimeout',
+  'upgradeTimeout',
+  'closeTimeout',
+  'handshakeTimeout',
+  'maxHeaderSize',
+  'maxConnections',
+  'maxInflight',
+  'maxDepth',
+  'maxNameLength',
+] as const;
+
+/** Applies the defaults and validates every limit. */
+export function resolveOptions(options: WebSocketNodeServerOptions): ResolvedOptions {
+  const given = stripUndefined(options);
+  const resolved = {
+    ...DEFAULTS,
+    ...given,
+    allowedOrigins: resolveOrigins(given.allowedOrigins),
+    rateLimit: resolveRate(given.rateLimit),
+    backpressure: resolveBackpressure(given.backpressure),
+  } as ResolvedOptions;
+  for (const key of NON_NEGATIVE) {
+    const value = resolved[key];
+    if (typeof value !== 'number' || !(value >= 0) || value === Infinity) {
+      throw new RangeError(`option ${key} must be a non-negative finite number, got ${String(value)}`);
+    }
+  }
+  if (resolved.maxPayload === 0) throw new RangeError('option maxPayload must be positive');
+  return resolved;
+}
+
+function resolveOrigins(value: readonly string[] | null | undefined): readonly string[] | null {
+  if (value === undefined || value === null) return null;
+  if (!Array.isArray(value) || !value.every((o) => typeof o === 'string')) {
+    throw new TypeError('option allowedOrigins must be an array of origin strings');
+  }
+  return Object.freeze([...value]);
+}
+
+function resolveRate(value: RateLimitOptions | false | undefined): Required<RateLimitOptions> | false {
+  if (value === false) return false;
+  const rate = { ...DEFAULTS.rateLimit, ...stripUndefined(value ?? {}) };
+  if (!(rate.messagesPerSecond > 0) || !(rate.burst >= 1) || !Number.isFinite(rate.messagesPerSecond) || !Number.isFinite(rate.burst)) {
+    throw new RangeError('option rateLimit needs messagesPerSecond > 0 and burst >= 1 (or rateLimit: false)');
+  }
+  return rate;
+}
+
+function resolveBackpressure(value: BackpressurePolicy | false | undefined): Required<BackpressurePolicy> | false {
+  if (value === false) return false;
+  const bp = { ...DEFAULTS.backpressure, ...stripUndefined(value ?? {}) } as Required<BackpressurePolicy>;
+  if (!(bp.limit >= 0) || !Number.isFinite(bp.limit)) throw new RangeError('option backpressure.limit must be a non-negative number of bytes');
+  if (bp.policy !== 'drop' && bp.policy !== 'close') throw new RangeError("option backpressure.policy must be 'drop' or 'close'");
+  if (bp.closeCode !== 1008 && bp.closeCode !== 1013) throw new RangeError('option backpressure.closeCode must be 1008 or 1013');
+  return bp.limit === 0 ? false : bp;
+}
+
+export function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** The part of a connection the token bucket keeps. */
+export interface Bucket {
+  tokens: number;
+  /** performance.now() of the last refill. */
+  stamp: number;
+}
+
+export const RATE_OK = 0;
+export const RATE_REJECT = 1;
+export const RATE_CLOSE = 2;
+export type RateVerdict = typeof RATE_OK | typeof RATE_REJECT | typeof RATE_CLOSE;
+
+/**
+ * Takes one token. Refill is computed lazily from the elapsed time, so the
+ * bucket costs two numbers per connection and no timer. A refused message
+ * still costs its token: the debt means a client must slow down below the
+ * rate to be served again, and one that keeps on reaches -burst and is
+ * closed.
+ */
+export function takeToken(bucket: Bucket, rate: Required<RateLimitOptions>, now: number): RateVerdict {
+  const elapsed = now - bucket.stamp;
+  bucket.stamp = now;
+  if (elapsed > 0) bucket.tokens = Math.min(rate.burst, bucket.tokens + (elapsed * rate.messagesPerSecond) / 1000);
+  bucket.tokens -= 1;
+  if (bucket.tokens >= 0) return RATE_OK;
+  return bucket.tokens < -rate.burst ? RATE_CLOSE : RATE_REJECT;
+}
