@@ -23,4 +23,10 @@ export {
   type ClientMessage,
   type ClientMessageHook,
   type GroupChangeHook,
+  type AppTypeMap,
+  type AppRequestName,
+  type AppRequestBody,
+  type AppRequestResult,
+  type AppEventName,
+  type AppEventData,
 } from './types.js';

@@ -13,6 +13,7 @@ import { resolveOptions } from './limits.js';
 import { Router } from './router.js';
 import type { Session } from './session.js';
 import { UpgradeGate } from './upgrade.js';
+import type { AppEventData, AppEventName, AppRequestBody, AppRequestName, AppRequestResult, AppTypeMap } from './types.js';
 import {
   type AuthenticationHook,
   type ClientMessageHook,
@@ -47,7 +48,9 @@ function isHttpServer(value: unknown): value is HttpServer {
   return value instanceof EventEmitter && typeof (value as { listen?: unknown }).listen === 'function';
 }
 
-export class WebSocketNodeServer<TData = Record<string, unknown>> extends EventEmitter<WebSocketNodeServerEvents<TData>> {
+export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends AppTypeMap = AppTypeMap> extends EventEmitter<
+  WebSocketNodeServerEvents<TData>
+> {
   readonly #options: ResolvedOptions;
   readonly #hooks: Hooks<TData> = { requests: new Map() };
   readonly #router: Router;
@@ -131,7 +134,10 @@ export class WebSocketNodeServer<TData = Record<string, unknown>> extends EventE
     return this;
   }
   /** Handles the request `name`; a later registration under the same name replaces it. */
-  onRequest<TBody = unknown, TResult = unknown>(name: string, handler: RequestHandler<TData, TBody, TResult> | null): this {
+  onRequest<K extends AppRequestName<TApp>>(
+    name: K,
+    handler: RequestHandler<TData, AppRequestBody<TApp, K>, AppRequestResult<TApp, K>> | null,
+  ): this {
     if (typeof name !== 'string' || name === '') throw new TypeError('request name must be a non-empty string');
     if (handler === null) this.#hooks.requests.delete(name);
     else this.#hooks.requests.set(name, handler as RequestHandler<TData, never, unknown>);
@@ -158,7 +164,7 @@ export class WebSocketNodeServer<TData = Record<string, unknown>> extends EventE
    * except `except`. The message is serialized and framed once. Returns the
    * number of clients it was written to.
    */
-  broadcast(event: string, group: string | null, data: unknown, except?: Session<TData> | null): number {
+  broadcast<K extends AppEventName<TApp>>(event: K, group: string | null, data: AppEventData<TApp, K>, except?: Session<TData> | null): number {
     if (typeof event !== 'string' || event === '') throw new TypeError('event must be a non-empty string');
     const peer = except ? (this.#router.registry.peerOf(except as Session<unknown>) ?? null) : null;
     return this.#router.broadcast(event, group ?? null, data, peer);

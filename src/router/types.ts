@@ -208,3 +208,26 @@ export interface Hooks<TData> {
   groupChange?: GroupChangeHook<TData>;
   requests: Map<string, RequestHandler<TData, never, unknown>>;
 }
+
+/**
+ * An application's protocol, declared once and shared by the server and the
+ * client (`WebSocketNodeServer<Data, App>`, `WebSocketNodeClient<App>`):
+ * request names with their body and result, and broadcast event payloads.
+ * Every key is optional; what is left out stays `unknown`.
+ */
+export interface AppTypeMap {
+  requests?: Record<string, { body: unknown; result: unknown }>;
+  events?: Record<string, unknown>;
+  messages?: unknown;
+  session?: unknown;
+  credentials?: unknown;
+  publicData?: unknown;
+}
+type Field<T, K extends PropertyKey, D> = K extends keyof T ? Exclude<T[K], undefined> : D;
+/** Request names of an app map (any string when it declares none). */
+export type AppRequestName<T extends AppTypeMap> = keyof Field<T, 'requests', Record<string, { body: unknown; result: unknown }>> & string;
+export type AppRequestBody<T extends AppTypeMap, K extends AppRequestName<T>> = Field<T, 'requests', Record<string, { body: unknown; result: unknown }>>[K]['body'];
+export type AppRequestResult<T extends AppTypeMap, K extends AppRequestName<T>> = Field<T, 'requests', Record<string, { body: unknown; result: unknown }>>[K]['result'];
+/** Event names of an app map (any string when it declares none). */
+export type AppEventName<T extends AppTypeMap> = keyof Field<T, 'events', Record<string, unknown>> & string;
+export type AppEventData<T extends AppTypeMap, K extends AppEventName<T>> = Field<T, 'events', Record<string, unknown>>[K];
