@@ -4,6 +4,7 @@
 // check names, bodies and results at compile time.
 
 import type { ClientError } from './errors.js';
+import type { AppTypeMap } from '../router/types.js';
 
 /** One request an app's server handles: what is sent and what comes back. */
 export interface RequestSpec {
@@ -26,17 +27,9 @@ export interface RequestSpec {
  * const client = new WebSocketNodeClient<Chat>(url);
  * ```
  */
-export interface ClientTypeMap {
-  requests?: Record<string, RequestSpec>;
-  events?: Record<string, unknown>;
-  /** Payload of private messages. */
-  messages?: unknown;
-  /** The client-side session object the server's authentication hook answers with. */
-  session?: unknown;
-  credentials?: unknown;
-  /** The public immutable data the server attaches to each session. */
-  publicData?: unknown;
-}
+// The same map types the server (`WebSocketNodeServer<Data, App>`): one
+// declaration drives both sides.
+export interface ClientTypeMap extends AppTypeMap {}
 
 type Pick2<T, K extends PropertyKey, D> = K extends keyof T ? Exclude<T[K], undefined> : D;
 

@@ -218,9 +218,12 @@ export interface Hooks<TData> {
 export interface AppTypeMap {
   requests?: Record<string, { body: unknown; result: unknown }>;
   events?: Record<string, unknown>;
+  /** Payload of private messages. */
   messages?: unknown;
+  /** The client-side session object the authentication hook answers with. */
   session?: unknown;
   credentials?: unknown;
+  /** The public immutable data attached to each session. */
   publicData?: unknown;
 }
 type Field<T, K extends PropertyKey, D> = K extends keyof T ? Exclude<T[K], undefined> : D;
