@@ -98,7 +98,7 @@ export class Connection {
   send(data: string | Buffer | ArrayBuffer | ArrayBufferView, isBinary: boolean, fin = true): boolean {
     if (this.readyState !== OPEN) return false;
     const opcode = this.fragmenting ? Opcode.Continuation : isBinary ? Opcode.Binary : Opcode.Text;
-    if (typeof data === 'string' && !this.mask && fin && opcode !== Opcode.Continuation && data.length < GATHER_THRESHOLD) {
+    if (typeof data === 'string' && !this.mask && fin && opcode !== Opcode.Continuation) {
       // Whole server messages from strings: encoded straight into the frame,
       // and shared across recipients when the same string is sent again.
       this.sink.write(prepareFrame(data, isBinary));

@@ -177,7 +177,7 @@ export class WebSocketBase extends EventEmitter implements ConnectionSink {
    * was not written (not OPEN, or refused by the backpressure policy).
    */
   sendPrepared(frame: Buffer): boolean {
-    if (this._backpressure.limit > 0 && this._overLimit()) return false;
+    if (this._overLimit()) return false;
     return this._conn.sendRaw(frame);
   }
 

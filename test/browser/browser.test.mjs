@@ -7,14 +7,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.mjs';
 import { buildBrowser } from '../../scripts/build-browser.mjs';
 import { startApp, restartApp, cred } from '../client/app-server.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const WAIT = 10_000;
 
 const PAGES = {
@@ -26,7 +25,6 @@ let dir, web, app, browser;
 const pageErrors = [];
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
   dir = mkdtempSync(join(tmpdir(), 'wsns-browser-test-'));
   await buildBrowser({ outdir: dir, log: () => {} });
   web = http.createServer((req, res) => {
@@ -38,11 +36,7 @@ before(async () => {
   });
   await new Promise((resolve) => web.listen(0, '127.0.0.1', resolve));
   app = await startApp();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    timeout: 30_000,
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

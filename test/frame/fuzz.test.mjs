@@ -4,28 +4,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FrameParser, encodeFrame, Opcode, isValidCloseCode } from '../../dist/esm/frame/index.js';
+import { rng } from '../helpers/rng.mjs';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed1234);
 const FRAMES = Number(process.env.FUZZ_FRAMES ?? 1_000_000);
 
-/** xorshift32: small, fast, reproducible from the seed. */
-function rng(seed) {
-  let x = seed >>> 0 || 1;
-  const next = () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-  return { int: (n) => next() % n, next };
-}
-
 const ERROR_CODES = new Map([
   ['WS_ERR_INVALID_OPCODE', 1002], ['WS_ERR_UNEXPECTED_RSV_1', 1002], ['WS_ERR_UNEXPECTED_RSV_2_3', 1002],
   ['WS_ERR_EXPECTED_MASK', 1002], ['WS_ERR_UNEXPECTED_MASK', 1002], ['WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH', 1002],
-  ['WS_ERR_EXPECTED_FIN', 1002], ['WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH', 1002], ['WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', 1009],
+  ['WS_ERR_EXPECTED_FIN', 1002], ['WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH', [1002, 1009]], ['WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', 1009],
   ['WS_ERR_INVALID_UTF8', 1007], ['WS_ERR_INVALID_CLOSE_CODE', 1002],
 ]);
 const TEXTS = ['', 'a', 'hello', 'héllo wörld', '€𝄞', 'x'.repeat(130), 'ü'.repeat(200)].map((t) => Buffer.from(t));
@@ -92,7 +79,7 @@ test(`fuzz: ${FRAMES} frames (seed 0x${SEED.toString(16)}) produce exact message
     if (mutated) stream = mutate(r, stream);
     const out = [];
     let error = null;
-    const parser = new FrameParser({ role: 'server', maxPayload: 1 + r.int(2) === 1 ? 0 : 4096 }, {
+    const parser = new FrameParser({ role: 'server', maxPayload: r.int(2) === 0 ? 0 : 4096 }, {
       onMessage: (d, bin) => out.push([bin ? 'binary' : 'text', d]),
       onPing: (d) => out.push(['ping', d]),
       onPong: (d) => out.push(['pong', d]),
@@ -114,7 +101,7 @@ test(`fuzz: ${FRAMES} frames (seed 0x${SEED.toString(16)}) produce exact message
     }
     if (error !== null) {
       errors++;
-      assert.equal(ERROR_CODES.get(error.code), error.closeCode === 1009 && error.code === 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH' ? 1002 : error.closeCode, `${error.code} -> ${error.closeCode}`);
+      assert.ok([ERROR_CODES.get(error.code)].flat().includes(error.closeCode), `${error.code} -> ${error.closeCode}`);
       assert.ok([1002, 1007, 1009].includes(error.closeCode));
       seenCodes.add(error.code);
     }

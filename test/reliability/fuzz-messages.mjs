@@ -2,20 +2,7 @@
 // valid templates of both wire protocols, structural and textual mutations
 // of them, and plain random JSON and text. Reproducible from the seed.
 
-/** xorshift32: small, fast, reproducible from the seed. */
-export function rng(seed) {
-  let x = seed >>> 0 || 1;
-  const next = () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-  const int = (n) => next() % n;
-  return { int, pick: (list) => list[int(list.length)], chance: (p) => next() / 0x100000000 < p };
-}
+export { rng } from '../helpers/rng.mjs';
 
 export const UNSAFE = ['__proto__', 'constructor', 'prototype'];
 
