@@ -12,6 +12,7 @@ export const RECONNECT_DEFAULTS: ResolvedReconnect = {
   maxDelay: 30_000,
   factor: 2,
   maxAttempts: Infinity,
+  resetAfter: 5_000,
   random: Math.random,
 };
 
@@ -20,7 +21,7 @@ export function resolveReconnect(option: boolean | ReconnectOptions | undefined)
   if (option === false) return null;
   const o: ResolvedReconnect = { ...RECONNECT_DEFAULTS };
   if (typeof option === 'object' && option !== null) {
-    for (const key of ['initialDelay', 'maxDelay', 'factor', 'maxAttempts'] as const) {
+    for (const key of ['initialDelay', 'maxDelay', 'factor', 'maxAttempts', 'resetAfter'] as const) {
       const v = option[key];
       if (v === undefined) continue;
       if (typeof v !== 'number' || !(v >= 0)) throw new RangeError(`reconnect.${key} must be a non-negative number`);

@@ -11,8 +11,9 @@
 
 import { backoffDelay, resolveReconnect, type ResolvedReconnect } from './backoff.js';
 import { CallBook, waitInSet, type Call, type Done } from './calls.js';
-import { ClientClosedError, ClientError, ProtocolError, QueueFullError, ServerError } from './errors.js';
+import { ClientClosedError, ClientError, MessageTooLargeError, ProtocolError, QueueFullError, ServerError } from './errors.js';
 import { isRecord, PresenceTracker, readMessage, selfOf } from './inbound.js';
+import { limitsOf, Pacer, utf8Length } from './pacer.js';
 import { ERROR, eventKey, Listeners, MESSAGE, PRESENCE, STATE } from './listeners.js';
 import { closeSocket, nonNegative, OPEN } from './socket.js';
 import type {
@@ -48,6 +49,10 @@ export class Connection<T extends ClientTypeMap = ClientTypeMap> {
   /** @internal */
   protected readonly presence = new PresenceTracker();
   readonly #calls = new CallBook();
+  /** Keeps app calls within the server's announced limits. */
+  readonly #pacer = new Pacer();
+  /** The server answered `shutting_down` on this connection: app calls wait for the next one. */
+  #serverClosing = false;
   #credentials: (() => unknown) | undefined;
   #state: ClientState = 'closed';
   #socket: WebSocketLike | null = null;
@@ -63,6 +68,8 @@ export class Connection<T extends ClientTypeMap = ClientTypeMap> {
   #comeBackLater = false;
   #retryTimer: Timer | undefined;
   #connectTimer: Timer | undefined;
+  /** Runs once a connection has stayed up for `resetAfter`: the backoff starts from the bottom again. */
+  #stableTimer: Timer | undefined;
   #unwatch: (() => void) | undefined;
 
   constructor(url: string, options: ClientOptions<T>, platform: Platform) {
@@ -166,6 +173,9 @@ export class Connection<T extends ClientTypeMap = ClientTypeMap> {
       this.#finish(1006, '', e, new ClientClosedError(e.message, e));
       return;
     }
+    // The server's token bucket and in-flight count are per connection.
+    this.#pacer.reset();
+    this.#serverClosing = false;
     this.#setState({ state: 'open' });
     // Explicit authenticate() calls that waited go first; else the stored credentials.
     if (this.#calls.authQueue.length === 0 && this.#credentials !== undefined) void this.#reauthenticate();
@@ -173,10 +183,23 @@ export class Connection<T extends ClientTypeMap = ClientTypeMap> {
     this.#flush();
   }
 
-  /** The connection proved usable: the next loss starts the backoff from the bottom. */
+  /**
+   * The connection is usable. The backoff starts from the bottom again only
+   * once it has also stayed up for a while: a server that accepts clients
+   * and then drops them at once (a crash loop, a broken handler) would
+   * otherwise have every client back within the first, shortest delay,
+   * forever.
+   */
   #healthy(): void {
-    this.#attempt = 0;
-    this.#comeBackLater = false;
+    clearTimeout(this.#stableTimer);
+    const reset = (): void => {
+      this.#stableTimer = undefined;
+      this.#attempt = 0;
+      this.#comeBackLater = false;
+    };
+    const after = this.#reconnect?.resetAfter ?? 0;
+    if (after <= 0 || this.#attempt === 0) reset();
+    else this.#stableTimer = setTimeout(reset, after);
   }
 
   /** Drops the current socket without waiting for its close event, then handles the loss. */
@@ -191,8 +214,10 @@ export class Connection<T extends ClientTypeMap = ClientTypeMap> {
   #lost(code: number, reason: string): void {
     this.#socket = null;
     clearTimeout(this.#connectTimer);
+    clearTimeout(this.#stableTimer);
     this.#autoAuth = false;
     this.#calls.connectionLost(code, reason);
+    this.#pacer.reset();
     this.presence.clear();
     if (this.#state === 'closed') return;
     // 1000: the server ended this client's session on purpose; 1008: it
@@ -227,6 +252,7 @@ export class Connection<T extends ClientTypeMap = ClientTypeMap> {
   #finish(code: number, reason: string, error: ClientError | null, callError: ClientClosedError): void {
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#connectTimer);
+    clearTimeout(this.#stableTimer);
     this.#unwatch?.();
     this.#unwatch = undefined;
     if (this.#socket !== null) void closeSocket(this.#socket, 1000, '');
@@ -234,6 +260,7 @@ export class Connection<T extends ClientTypeMap = ClientTypeMap> {
     this.#autoAuth = false;
     this.#state = 'closed';
     this.#calls.failAll(callError);
+    this.#pacer.reset();
     for (const waiter of [...this.#authWaiters]) waiter(callError);
     this.#setState({ state: 'closed', code, reason, error });
   }
@@ -308,6 +335,7 @@ export class Connection<T extends ClientTypeMap = ClientTypeMap> {
     if (call.auth === 'explicit') this.#credentials = () => call.credentials;
     this.#self = selfOf(isRecord(data) ? data.self : null) as SelfInfo<PublicDataOf<T>> | null;
     this.#session = (isRecord(data) && 'session' in data ? data.session : data) as SessionOf<T>;
+    this.#pacer.configure(limitsOf(isRecord(data) ? data.limits : undefined));
     this.#healthy();
     const reconnected = this.#authenticatedBefore;
     this.#authenticatedBefore = true;
@@ -320,7 +348,7 @@ export class Connection<T extends ClientTypeMap = ClientTypeMap> {
 
   /** App calls go out once authenticated, or once open when there is nothing to authenticate with. */
   #ready(): boolean {
-    if (!this.#isOpen()) return false;
+    if (!this.#isOpen() || this.#serverClosing) return false;
     if (this.#state === 'authenticated') return true;
     return !this.#autoAuth && this.#calls.authsInFlight === 0 && this.#calls.authQueue.length === 0 && this.#credentials === undefined;
   }
@@ -332,13 +360,21 @@ export class Connection<T extends ClientTypeMap = ClientTypeMap> {
 
   #submit(call: Call): void {
     if (this.#state === 'closed') return this.#calls.settle(call, new ClientClosedError());
-    if (call.auth !== null ? this.#isOpen() : this.#ready()) return this.#transmit(call);
+    if (call.auth !== null && this.#isOpen()) return this.#transmit(call);
+    if (call.auth === null && this.#ready()) {
+      // Connected: the call goes out now, or waits its turn within the server's limits.
+      this.#calls.queue.push(call);
+      return this.#flush();
+    }
     if (this.#calls.waiting >= this.#maxQueue) return this.#calls.settle(call, new QueueFullError(this.#maxQueue));
     (call.auth !== null ? this.#calls.authQueue : this.#calls.queue).push(call);
   }
 
   #transmit(call: Call): void {
+    const limit = this.#pacer.tooLarge(call.text);
+    if (limit !== null) return this.#calls.settle(call, new MessageTooLargeError(utf8Length(call.text), limit));
     this.#calls.markSent(call);
+    this.#pacer.sent(call.auth === null ? call.id : null);
     try {
       this.#socket!.send(call.text);
     } catch (error) {
@@ -346,13 +382,22 @@ export class Connection<T extends ClientTypeMap = ClientTypeMap> {
     }
   }
 
-  /** Sends what waited: authentications first, then app calls in order. */
+  /**
+   * Sends what waited: authentications first, then app calls in order, as
+   * many as the server's limits allow now. The rest go out when an answer
+   * frees a slot or the next token is due.
+   */
   #flush(): void {
     const calls = this.#calls;
     while (calls.authQueue.length > 0 && this.#isOpen()) {
       this.#transmit(calls.authQueue.shift()!);
     }
-    while (calls.queue.length > 0 && this.#ready()) this.#transmit(calls.queue.shift()!);
+    while (calls.queue.length > 0 && this.#ready()) {
+      const wait = this.#pacer.wait();
+      if (wait > 0) this.#pacer.schedule(wait, () => this.#flush());
+      if (wait !== 0) return;
+      this.#transmit(calls.queue.shift()!);
+    }
   }
 
   /** @internal Sends one message as a call and maps its answer. */
@@ -376,12 +421,11 @@ export class Connection<T extends ClientTypeMap = ClientTypeMap> {
     const msg = readMessage(raw);
     switch (msg.kind) {
       case 'answer': {
-        const call = typeof msg.id === 'number' ? this.#calls.inflight.get(msg.id) : undefined;
-        // No call: it timed out or was aborted already, or the server could not read our id.
-        if (call === undefined) return msg.error === null ? undefined : this.#report(msg.error);
-        // A closing server did not act on the call: send it again after the reconnect.
-        if (msg.error?.code === 'shutting_down' && this.#reconnect !== null && call.auth !== 'auto') return this.#calls.requeue(call);
-        return this.#calls.settle(call, msg.error, msg.data);
+        // A freed slot lets the next waiting call go, once this one is settled.
+        const freed = this.#pacer.answered(msg.id);
+        this.#answer(msg.id, msg.error, msg.data);
+        if (freed) this.#flush();
+        return;
       }
       case 'event':
         return void this.listeners.emit(eventKey(msg.meta.event), msg.data, msg.meta);
@@ -395,6 +439,20 @@ export class Connection<T extends ClientTypeMap = ClientTypeMap> {
       case 'unknown':
         return;
     }
+  }
+
+  /** Settles the call an answer belongs to. */
+  #answer(id: unknown, error: ServerError | null, data: unknown): void {
+    const call = typeof id === 'number' ? this.#calls.inflight.get(id) : undefined;
+    // No call: it timed out or was aborted already, or the server could not read our id.
+    if (call === undefined) return error === null ? undefined : this.#report(error);
+    // A closing server did not act on the call: send it again after the reconnect.
+    if (error?.code === 'shutting_down' && this.#reconnect !== null && call.auth !== 'auto') {
+      // It takes no more work on this connection: the rest waits for the next one.
+      this.#serverClosing = true;
+      return this.#calls.requeue(call);
+    }
+    this.#calls.settle(call, error, data);
   }
 
   #report(error: Error): void {

@@ -85,6 +85,23 @@ export class QueueFullError extends ClientError {
   }
 }
 
+/**
+ * The message is larger than the server accepts (its announced
+ * `maxPayload`): it was not sent, since the server would close the
+ * connection with 1009.
+ */
+export class MessageTooLargeError extends ClientError {
+  declare readonly code: 'too_large';
+  readonly bytes: number;
+  readonly limit: number;
+  constructor(bytes: number, limit: number) {
+    super('too_large', `the message is ${bytes} bytes; the server accepts at most ${limit}`);
+    this.name = 'MessageTooLargeError';
+    this.bytes = bytes;
+    this.limit = limit;
+  }
+}
+
 /** The server broke the protocol (wrong subprotocol, unreadable message). */
 export class ProtocolError extends ClientError {
   declare readonly code: 'protocol';

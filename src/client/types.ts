@@ -130,6 +130,12 @@ export interface ReconnectOptions {
   factor?: number;
   /** Consecutive failed attempts before giving up (default: no limit). */
   maxAttempts?: number;
+  /**
+   * Milliseconds a connection must stay up (authenticated, or open when there
+   * is nothing to authenticate with) before the attempt count starts from 1
+   * again (default 5 000). A connection lost sooner counts as a failed attempt.
+   */
+  resetAfter?: number;
   /** Source of randomness for the jitter, in [0, 1) (default Math.random). */
   random?: () => number;
 }

@@ -8,6 +8,7 @@ import { fail, ok } from './commands.js';
 import { HookError, RequestError, toWireError } from './errors.js';
 import type { Peer } from './registry.js';
 import type { Router } from './router.js';
+import type { ResolvedOptions } from './types.js';
 
 /** What startSession() collected, applied once the hook answers. */
 export interface SessionInit {
@@ -55,7 +56,7 @@ export function authenticate(router: Router, peer: Peer, credentials: unknown): 
         refuse(fail('internal_error', 'authentication failed on the server'));
       } else {
         const session = router.startSession(peer, pending);
-        resolve(ok({ self: { ...session.toPublic(), groups: session.groupList() }, session: clientSide ?? null }));
+        resolve(ok({ self: { ...session.toPublic(), groups: session.groupList() }, session: clientSide ?? null, limits: announcedLimits(router.options) }));
       }
     };
     void router.invoke('onAuthentication', () => hook(credentials, startSession, respond, req), null).then((result) => {
@@ -66,4 +67,14 @@ export function authenticate(router: Router, peer: Peer, credentials: unknown): 
       }
     });
   });
+}
+
+/**
+ * The limits a client must keep, told to it when its session starts
+ * (docs/protocol.md). Our client paces itself by them, so that only a
+ * client that ignores them is ever answered `rate_limited` or closed with 1009.
+ */
+export function announcedLimits(o: ResolvedOptions): { maxInflight: number; rate: { messagesPerSecond: number; burst: number } | null; maxPayload: number } {
+  const rate = o.rateLimit === false ? null : { messagesPerSecond: o.rateLimit.messagesPerSecond, burst: o.rateLimit.burst };
+  return { maxInflight: o.maxInflight, rate, maxPayload: o.maxPayload };
 }

@@ -197,4 +197,36 @@ describe('reconnection against the real server', () => {
     assert.equal(tail[0], 'reconnecting');
     assert.deepEqual(tail.slice(-3), ['connecting', 'open', 'authenticated']);
   });
+
+  test('a server that authenticates and then drops the client: the backoff keeps growing, it does not restart at 1', async () => {
+    const srv = await app();
+    // Every session is cut as soon as it starts (a crash loop, a broken handler).
+    srv.current.server.on('session', () => setImmediate(() => cut(srv.current.server)));
+    const c = client(srv.current.url, { credentials: cred('looped'), reconnect: { initialDelay: 4, maxDelay: 40, resetAfter: 60_000 } });
+    const attempts = [];
+    c.onState((e) => e.state === 'reconnecting' && attempts.push(e.attempt));
+    await until(() => attempts.length >= 5, 'five reconnections', 5000);
+    assert.deepEqual(attempts.slice(0, 5), [1, 2, 3, 4, 5], 'each quick loss counts as another failed attempt');
+    assert.ok(srv.current.logins >= 5, 'every one of them had authenticated');
+  });
+
+  test('a connection that stayed up for resetAfter starts the backoff from the bottom again', async () => {
+    const srv = await app();
+    const c = client(srv.current.url, { credentials: cred('steady'), reconnect: { initialDelay: 4, maxDelay: 40, resetAfter: 150 } });
+    const attempts = [];
+    c.onState((e) => e.state === 'reconnecting' && attempts.push(e.attempt));
+    await c.authenticate();
+    cut(srv.current.server); // lost at once after the first login: attempt 1
+    await until(() => c.state === 'authenticated' && attempts.length === 1, 'back after the first cut');
+    cut(srv.current.server); // lost again before resetAfter: attempt 2
+    await until(() => c.state === 'authenticated' && attempts.length === 2, 'back after the second cut');
+    await tick(400); // healthy for longer than resetAfter
+    cut(srv.current.server);
+    await until(() => c.state === 'authenticated' && attempts.length === 3, 'back after the third cut');
+    assert.deepEqual(attempts, [1, 2, 1]);
+  });
+
+  test('reconnect.resetAfter is validated', () => {
+    assert.throws(() => new WebSocketNodeClient('ws://127.0.0.1:1/', { autoConnect: false, reconnect: { resetAfter: -1 } }), RangeError);
+  });
 });
