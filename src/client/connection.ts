@@ -9,7 +9,7 @@
 // (1000 or 1008 from the server, rejected stored credentials, attempts
 // exhausted) makes it closed.
 
-import { backoffDelay, resolveReconnect, type ResolvedReconnect } from './backoff.js';
+import { Backoff, resolveReconnect } from './backoff.js';
 import { CallBook, waitInSet, type Call, type Done } from './calls.js';
 import { ClientClosedError, ClientError, MessageTooLargeError, ProtocolError, QueueFullError, ServerError } from './errors.js';
 import { isRecord, PresenceTracker, readMessage, selfOf } from './inbound.js';
@@ -34,13 +34,12 @@ import type {
 export const PROTOCOL = 'ws-node-server.v1';
 
 type Timer = ReturnType<typeof setTimeout>;
-/** Server close codes that mean "not now, come back later": backoff starts higher. */
-const COME_BACK_LATER = new Set([1001, 1012, 1013]);
 
 export class Connection<T extends ClientTypeMap = ClientTypeMap> {
   readonly url: string;
   readonly #platform: Platform;
-  readonly #reconnect: ResolvedReconnect | null;
+  /** Reconnection state; null when reconnection is off. */
+  readonly #reconnect: Backoff | null;
   readonly #requestTimeout: number;
   readonly #connectTimeout: number;
   readonly #maxQueue: number;
@@ -62,20 +61,16 @@ export class Connection<T extends ClientTypeMap = ClientTypeMap> {
   #authWaiters = new Set<Done>();
   /** True while stored credentials are being fetched and sent. */
   #autoAuth = false;
-  /** Consecutive failed connection attempts since the last healthy connection. */
-  #attempt = 0;
   #authenticatedBefore = false;
-  #comeBackLater = false;
   #retryTimer: Timer | undefined;
   #connectTimer: Timer | undefined;
-  /** Runs once a connection has stayed up for `resetAfter`: the backoff starts from the bottom again. */
-  #stableTimer: Timer | undefined;
   #unwatch: (() => void) | undefined;
 
   constructor(url: string, options: ClientOptions<T>, platform: Platform) {
     this.url = String(url);
     this.#platform = options.WebSocket ? { ...platform, createSocket: options.WebSocket } : platform;
-    this.#reconnect = resolveReconnect(options.reconnect);
+    const reconnect = resolveReconnect(options.reconnect);
+    this.#reconnect = reconnect === null ? null : new Backoff(reconnect);
     this.#requestTimeout = nonNegative(options.requestTimeout, 10_000, 'requestTimeout');
     this.#connectTimeout = nonNegative(options.connectTimeout, 10_000, 'connectTimeout');
     this.#maxQueue = nonNegative(options.maxQueue, 100, 'maxQueue');
@@ -112,9 +107,8 @@ export class Connection<T extends ClientTypeMap = ClientTypeMap> {
    */
   connect(): void {
     if (this.#state !== 'closed') return;
-    this.#attempt = 0;
+    this.#reconnect?.reset();
     this.#authenticatedBefore = false;
-    this.#comeBackLater = false;
     this.#unwatch = this.#platform.watchNetwork?.(() => this.#networkBack());
     this.#open(true);
   }
@@ -138,7 +132,7 @@ export class Connection<T extends ClientTypeMap = ClientTypeMap> {
   /** `first`: called by connect(), which throws what the WebSocket constructor threw (a bad URL). */
   #open(first = false): void {
     this.#retryTimer = undefined;
-    this.#setState({ state: 'connecting', attempt: this.#attempt });
+    this.#setState({ state: 'connecting', attempt: this.#reconnect?.attempt ?? 0 });
     let socket: WebSocketLike;
     try {
       socket = this.#platform.createSocket(this.url, [PROTOCOL]);
@@ -183,23 +177,9 @@ export class Connection<T extends ClientTypeMap = ClientTypeMap> {
     this.#flush();
   }
 
-  /**
-   * The connection is usable. The backoff starts from the bottom again only
-   * once it has also stayed up for a while: a server that accepts clients
-   * and then drops them at once (a crash loop, a broken handler) would
-   * otherwise have every client back within the first, shortest delay,
-   * forever.
-   */
+  /** The connection is usable; the backoff restarts if it stays so (see Backoff). */
   #healthy(): void {
-    clearTimeout(this.#stableTimer);
-    const reset = (): void => {
-      this.#stableTimer = undefined;
-      this.#attempt = 0;
-      this.#comeBackLater = false;
-    };
-    const after = this.#reconnect?.resetAfter ?? 0;
-    if (after <= 0 || this.#attempt === 0) reset();
-    else this.#stableTimer = setTimeout(reset, after);
+    this.#reconnect?.healthy();
   }
 
   /** Drops the current socket without waiting for its close event, then handles the loss. */
@@ -214,7 +194,6 @@ export class Connection<T extends ClientTypeMap = ClientTypeMap> {
   #lost(code: number, reason: string): void {
     this.#socket = null;
     clearTimeout(this.#connectTimer);
-    clearTimeout(this.#stableTimer);
     this.#autoAuth = false;
     this.#calls.connectionLost(code, reason);
     this.#pacer.reset();
@@ -228,22 +207,19 @@ export class Connection<T extends ClientTypeMap = ClientTypeMap> {
       this.#finish(code, reason, code === 1008 || code === 1000 ? e : null, e);
       return;
     }
-    if (COME_BACK_LATER.has(code)) this.#comeBackLater = true;
-    this.#attempt++;
-    if (this.#attempt > this.#reconnect.maxAttempts) {
-      const e = new ClientClosedError(`gave up after ${this.#reconnect.maxAttempts} reconnection attempts`);
+    const delay = this.#reconnect.failed(code);
+    if (delay === null) {
+      const e = new ClientClosedError(`gave up after ${this.#reconnect.options.maxAttempts} reconnection attempts`);
       this.#finish(code, reason, e, e);
       return;
     }
-    // A server going away for maintenance is not back in a few ms: start two steps up.
-    const delay = backoffDelay(this.#attempt - 1 + (this.#comeBackLater ? 2 : 0), this.#reconnect);
-    this.#setState({ state: 'reconnecting', attempt: this.#attempt, delay, code, reason });
+    this.#setState({ state: 'reconnecting', attempt: this.#reconnect.attempt, delay, code, reason });
     this.#retryTimer = setTimeout(() => this.#open(), delay);
   }
 
   /** The platform says the network is back: waiting out the backoff would only waste time. */
   #networkBack(): void {
-    if (this.#state !== 'reconnecting' || this.#comeBackLater) return;
+    if (this.#state !== 'reconnecting' || this.#reconnect?.comeBackLater) return;
     clearTimeout(this.#retryTimer);
     this.#open();
   }
@@ -252,7 +228,7 @@ export class Connection<T extends ClientTypeMap = ClientTypeMap> {
   #finish(code: number, reason: string, error: ClientError | null, callError: ClientClosedError): void {
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#connectTimer);
-    clearTimeout(this.#stableTimer);
+    this.#reconnect?.cancel();
     this.#unwatch?.();
     this.#unwatch = undefined;
     if (this.#socket !== null) void closeSocket(this.#socket, 1000, '');
