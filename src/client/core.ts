@@ -65,8 +65,9 @@ export class ClientCore<T extends ClientTypeMap = ClientTypeMap> extends Connect
     if (isRecord(data) && Array.isArray(data.groups)) groups = data.groups.filter((g): g is string => typeof g === 'string');
     else {
       const joined = isRecord(data) && typeof data.joined === 'boolean' ? data.joined : join;
-      groups = (this.self?.groups ?? []).filter((g) => g !== group);
-      if (joined) groups.push(group);
+      const current = this.self?.groups ?? [];
+      if (joined) groups = current.includes(group) ? [...current] : [...current, group];
+      else groups = current.filter((g) => g !== group);
     }
     this.updateSelf({ groups });
     return groups;
