@@ -48,15 +48,27 @@ export class ClientCore<T extends ClientTypeMap = ClientTypeMap> extends Connect
 
   /** Joins a group (the server decides); resolves to this client's groups. */
   join(group: string, options?: CallOptions): Promise<string[]> {
-    return this.call({ type: 'join', group }, options, (d) => this.#groups(d));
+    return this.call({ type: 'join', group }, options, (d) => this.#groups(d, group, true));
   }
 
   leave(group: string, options?: CallOptions): Promise<string[]> {
-    return this.call({ type: 'leave', group }, options, (d) => this.#groups(d));
+    return this.call({ type: 'leave', group }, options, (d) => this.#groups(d, group, false));
   }
 
-  #groups(data: unknown): string[] {
-    const groups = isRecord(data) && Array.isArray(data.groups) ? data.groups.filter((g): g is string => typeof g === 'string') : [];
+  /**
+   * The answer names the change only (`{ group, joined }`), so its size does
+   * not grow with the number of groups: the client applies it to its own
+   * list. A server that sends the whole list (`{ groups }`) is followed.
+   */
+  #groups(data: unknown, group: string, join: boolean): string[] {
+    let groups: string[];
+    if (isRecord(data) && Array.isArray(data.groups)) groups = data.groups.filter((g): g is string => typeof g === 'string');
+    else {
+      const joined = isRecord(data) && typeof data.joined === 'boolean' ? data.joined : join;
+      const current = this.self?.groups ?? [];
+      if (joined) groups = current.includes(group) ? [...current] : [...current, group];
+      else groups = current.filter((g) => g !== group);
+    }
     this.updateSelf({ groups });
     return groups;
   }

@@ -76,33 +76,54 @@ export type OnPrivateMessageSentFn = (sessionSender: SocketSession, sessionRecei
 export type OnGroupChangeFn = (session: SocketSession, group: string, join: boolean) => boolean | Promise<boolean>;
 
 /**
+ * Groups clients may join and leave by themselves: a list of names, a test
+ * of the name, or 'any' (the 0.2.x behaviour: every group, `admin`
+ * included, so only for applications that use no group for authorization).
+ */
+export type JoinableGroups = readonly string[] | ((group: string, session: SocketSession) => boolean) | 'any';
+
+/** Options of the compat server: the new server's options, plus the 0.2.x behaviours to opt into. */
+export interface CompatOptions extends WebSocketNodeServerOptions {
+  /** What clients may join and leave without an OnGroupChange hook (default: nothing). */
+  joinableGroups?: JoinableGroups;
+}
+
+function checkJoinable(value: unknown): JoinableGroups | null {
+  if (value === undefined || value === null) return null;
+  if (value === 'any' || typeof value === 'function') return value as JoinableGroups;
+  if (Array.isArray(value) && value.every((g) => typeof g === 'string' && g !== '')) return Object.freeze([...value]);
+  throw new TypeError("option joinableGroups must be an array of group names, a function (group, session) => boolean, or 'any'");
+}
+
+/**
  * The 0.2.x server API. Differences from the original, all on the safe side:
- * clients may join only groups the server never assigned, and leave only
- * groups they joined themselves (override with OnGroupChange); malformed
- * messages get an error reply instead of crashing the process; ids come from
- * crypto.randomUUID.
+ * clients may join and leave only the groups `joinableGroups` names (none by
+ * default; override with OnGroupChange), and broadcast to everyone only with
+ * `clientBroadcasts: { toEveryone: true }`; malformed messages get an error
+ * reply instead of crashing the process; ids come from crypto.randomUUID.
  */
 export class WebSocketNodeServer extends EventEmitter<{ error: [HookError] }> {
   /** The underlying new-style server, for hooks the old API lacks. */
   readonly server: ModernServer<Data>;
   readonly #views = new WeakMap<Session<Data>, SocketSession>();
-  /** Every group name the application put a session in at authentication. */
-  readonly #assigned = new Set<string>();
-  /** Groups each session joined by its own request. */
-  readonly #joinedByClient = new WeakMap<Session<Data>, Set<string>>();
+  /** The groups clients manage themselves (null: none). */
+  readonly #joinable: JoinableGroups | null;
 
-  constructor(server?: http.Server | https.Server | WebSocketNodeServerOptions | null, options: WebSocketNodeServerOptions = {}) {
+  constructor(server?: http.Server | https.Server | CompatOptions | null, options: CompatOptions = {}) {
     super();
-    const merged = { ...LEGACY_DEFAULTS, ...options };
-    this.server =
-      server && !(server instanceof EventEmitter)
-        ? new ModernServer<Data>({ ...LEGACY_DEFAULTS, ...server, ...options })
-        : new ModernServer<Data>(server ?? null, merged);
+    const standalone = server && !(server instanceof EventEmitter);
+    const { joinableGroups, ...rest } = standalone ? { ...(server as CompatOptions), ...options } : options;
+    this.#joinable = checkJoinable(joinableGroups);
+    const merged = { ...LEGACY_DEFAULTS, ...rest };
+    this.server = standalone ? new ModernServer<Data>(merged) : new ModernServer<Data>((server as http.Server | null | undefined) ?? null, merged);
     this.server.on('error', (error) => {
       if (this.listenerCount('error') > 0) this.emit('error', error);
       else process.emitWarning(error);
     });
     this.OnGroupChange(null);
+    // 0.2.x clients renamed themselves (updatePublicAlias); still allowed, but
+    // never to an alias another live session holds (the router refuses that).
+    this.server.onAliasChange(() => true);
   }
 
   /** The compat view of a session (stable: the same object every time). */
@@ -117,7 +138,6 @@ export class WebSocketNodeServer extends EventEmitter<{ error: [HookError] }> {
       fn(
         credentials,
         (data, groups = [], alias = null, available = true, publicData = null) => {
-          for (const g of groups ?? []) this.#assigned.add(g);
           startSession(data ?? {}, groups ?? [], alias, available, publicData);
         },
         respond,
@@ -142,8 +162,7 @@ export class WebSocketNodeServer extends EventEmitter<{ error: [HookError] }> {
   /** Decides client join/leave requests (replaces the default rule described on the class). */
   OnGroupChange(fn: OnGroupChangeFn | null): void {
     this.server.onGroupChange(async (session, group, join) => {
-      const allowed = fn ? await fn(this.view(session), group, join) : this.#defaultGroupRule(session, group, join);
-      if (allowed === true) this.#track(session, group, join);
+      const allowed = fn ? await fn(this.view(session), group, join) : this.#defaultGroupRule(session, group);
       return allowed === true;
     });
   }
@@ -167,16 +186,16 @@ export class WebSocketNodeServer extends EventEmitter<{ error: [HookError] }> {
     return this.server.close();
   }
 
-  #defaultGroupRule(session: Session<Data>, group: string, join: boolean): boolean {
-    // The original let any client join any group, "admin" included.
-    if (join) return !this.#assigned.has(group);
-    return this.#joinedByClient.get(session)?.has(group) ?? false;
-  }
-  #track(session: Session<Data>, group: string, join: boolean): void {
-    let set = this.#joinedByClient.get(session);
-    if (set === undefined) this.#joinedByClient.set(session, (set = new Set()));
-    if (join) set.add(group);
-    else set.delete(group);
+  /**
+   * Without OnGroupChange: a client may join or leave a group only if
+   * `joinableGroups` names it. Nothing else is allowed, whoever is logged in:
+   * the original let any client join any group, "admin" included.
+   */
+  #defaultGroupRule(session: Session<Data>, group: string): boolean {
+    const joinable = this.#joinable;
+    if (joinable === null) return false;
+    if (joinable === 'any') return true;
+    if (typeof joinable === 'function') return joinable(group, this.view(session)) === true;
+    return joinable.includes(group);
   }
 }
-

@@ -1,8 +1,11 @@
 // What an authenticated client can do: requests, broadcasts, private
 // messages, group changes, presence queries and updates. Each action applies
 // the documented rules (docs/server.md, "Rules") and returns an Outcome that
-// the client's codec turns into its reply.
+// the client's codec turns into its reply. Broadcasts are in
+// ./client-broadcast.ts, group and alias changes in ./changes.ts.
 
+import { changeGroups, update } from './changes.js';
+import { clientBroadcast, vet } from './client-broadcast.js';
 import type { Command, Outcome, Target } from './commands.js';
 import { fail, ok } from './commands.js';
 import { RequestError, toWireError } from './errors.js';
@@ -24,11 +27,11 @@ export function runCommand(router: Router, peer: Peer, command: Command): Promis
     case 'private':
       return privateMessage(router, peer, command.to, command.data);
     case 'join':
-      return changeGroups(router, session, [command.group], true);
+      return changeGroups(router, peer, [command.group], true);
     case 'leave':
-      return changeGroups(router, session, [command.group], false);
+      return changeGroups(router, peer, [command.group], false);
     case 'leaveAll':
-      return changeGroups(router, session, session.groupList(), false);
+      return changeGroups(router, peer, session.groupList(), false);
     case 'clients': {
       const list = [];
       for (const other of router.registry.available) {
@@ -41,10 +44,7 @@ export function runCommand(router: Router, peer: Peer, command: Command): Promis
     case 'getAvailability':
       return ok(session.available);
     case 'update':
-      // Each setter announces its own change to the other available clients.
-      if (command.alias !== undefined) session.setAlias(command.alias);
-      if (command.available !== undefined) session.setAvailable(command.available);
-      return ok({ alias: session.alias, available: session.available });
+      return update(router, peer, command.alias, command.available);
     case 'auth':
       return fail('already_authenticated', 'already authenticated');
   }
@@ -78,31 +78,16 @@ function request(router: Router, session: Session<unknown>, name: string, body: 
   });
 }
 
-/** Asks the application's vetting hook; false vetoes, true allows, undefined defers to the rules. */
-async function vet(router: Router, message: Parameters<NonNullable<Router['hooks']['clientMessage']>>[0]): Promise<boolean | undefined | 'error'> {
-  const hook = router.hooks.clientMessage;
-  if (hook === undefined) return undefined;
-  const result = await router.invoke('onClientMessage', () => hook(message), message.sender);
-  if (!result.ok) return 'error';
-  return typeof result.value === 'boolean' ? result.value : undefined;
-}
-
-async function clientBroadcast(router: Router, peer: Peer, event: string, group: string | null, data: unknown): Promise<Outcome> {
-  const sender = peer.session!;
-  const verdict = await vet(router, { kind: 'broadcast', sender, event, group, data });
-  if (verdict === 'error') return fail('internal_error', 'the broadcast could not be checked');
-  // Default rule: everyone, or a group the sender belongs to.
-  const allowed = verdict ?? (group === null || sender.inGroup(group));
-  if (!allowed) return fail('forbidden', group !== null && !sender.inGroup(group) ? `not a member of group "${group}"` : 'broadcast refused');
-  router.broadcast(event, group, data, peer, sender.toPublic());
-  return ok(null);
-}
-
+/**
+ * The session a private message is addressed to. An alias names a session
+ * only when exactly one live session holds it, visible or not: were hidden
+ * holders skipped, a message for one would reach whoever else uses the
+ * alias. The caller then requires the target to be visible.
+ */
 function findTarget(router: Router, to: Target): Peer | null {
   if ('id' in to) return router.registry.byId.get(to.id) ?? null;
   let found: Peer | null = null;
   for (const candidate of router.registry.withAlias(to.alias)) {
-    if (!candidate.session!.visible) continue;
     if (found !== null) return null; // ambiguous: the client must address by id
     found = candidate;
   }
@@ -126,26 +111,4 @@ async function privateMessage(router: Router, peer: Peer, to: Target, data: unkn
   const hook = router.hooks.privateMessage;
   if (hook !== undefined) void router.invoke('onPrivateMessage', () => hook(sender, receiver, data), sender);
   return ok(null);
-}
-
-/**
- * Client-requested membership changes. Every change needs the onGroupChange
- * hook's explicit true; without the hook, clients cannot change groups at
- * all (the original let anyone join "admin"). All-or-nothing.
- */
-async function changeGroups(router: Router, session: Session<unknown>, groups: string[], join: boolean): Promise<Outcome> {
-  const todo = groups.filter((g) => session.inGroup(g) !== join);
-  if (todo.length === 0) return ok({ groups: session.groupList() });
-  const hook = router.hooks.groupChange;
-  if (hook === undefined) return fail('forbidden', 'clients may not change their groups');
-  for (const group of todo) {
-    const result = await router.invoke('onGroupChange', () => hook(session, group, join), session);
-    if (!result.ok) return fail('internal_error', 'the group change could not be checked');
-    if (result.value !== true) return fail('forbidden', `${join ? 'joining' : 'leaving'} group "${group}" is not allowed`);
-  }
-  for (const group of todo) {
-    if (join) session.join(group);
-    else session.leave(group);
-  }
-  return ok({ groups: session.groupList() });
 }

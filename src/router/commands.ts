@@ -80,3 +80,20 @@ export function fail(code: WireError['code'], message: string): Outcome {
 export function isName(value: unknown, max: number): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= max;
 }
+
+/**
+ * Event names the wire protocols use for their own pushes. The 0.2.x
+ * protocol renders events, private messages (`msgFromClient`) and presence
+ * (`__updateClientsState`) in one envelope, told apart only by this name, so
+ * an event under such a name would be read as a forged private message or
+ * presence change. Every name starting with `__` is kept for the protocols.
+ */
+export function isReservedEvent(name: string): boolean {
+  return name.startsWith('__') || name === 'msgFromClient';
+}
+
+/** Throws the TypeError application code gets for an event name it may not use. */
+export function checkEventName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || name === '') throw new TypeError('event must be a non-empty string');
+  if (isReservedEvent(name)) throw new TypeError(`event name "${name}" is reserved (names starting with "__", and "msgFromClient")`);
+}

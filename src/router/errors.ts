@@ -17,7 +17,10 @@ export const ERROR_CODES = [
   'unavailable', // the sender is not available/visible, so it cannot message others
   'internal_error', // an application hook or handler threw; details stay on the server
   'shutting_down', // the server is closing and takes no new work
-  'rate_limited', // over the connection's message rate or in-flight limit; slow down
+  'rate_limited', // over the connection's message rate, in-flight limit or broadcast budget; slow down
+  'too_large', // one item is over a size limit (a client broadcast over clientBroadcasts.maxSize)
+  'alias_taken', // the alias is held by another live session
+  'limit_reached', // a count limit is reached (groups per session, groups on the server)
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

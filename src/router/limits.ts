@@ -6,6 +6,8 @@
 import {
   DEFAULTS,
   type BackpressurePolicy,
+  type ClientBroadcastOptions,
+  type PresenceOptions,
   type RateLimitOptions,
   type ResolvedOptions,
   type WebSocketNodeServerOptions,
@@ -25,6 +27,8 @@ const NON_NEGATIVE = [
   'maxInflight',
   'maxDepth',
   'maxNameLength',
+  'maxGroupsPerSession',
+  'maxGroups',
 ] as const;
 
 /** Applies the defaults and validates every limit. */
@@ -36,13 +40,10 @@ export function resolveOptions(options: WebSocketNodeServerOptions): ResolvedOpt
     allowedOrigins: resolveOrigins(given.allowedOrigins),
     rateLimit: resolveRate(given.rateLimit),
     backpressure: resolveBackpressure(given.backpressure),
+    clientBroadcasts: resolveClientBroadcasts(given.clientBroadcasts),
+    presence: resolvePresence(given.presence),
   } as ResolvedOptions;
-  for (const key of NON_NEGATIVE) {
-    const value = resolved[key];
-    if (typeof value !== 'number' || !(value >= 0) || value === Infinity) {
-      throw new RangeError(`option ${key} must be a non-negative finite number, got ${String(value)}`);
-    }
-  }
+  for (const key of NON_NEGATIVE) nonNegative(key, resolved[key]);
   if (resolved.maxPayload === 0) throw new RangeError('option maxPayload must be positive');
   return resolved;
 }
@@ -71,6 +72,29 @@ function resolveBackpressure(value: BackpressurePolicy | false | undefined): Req
   if (bp.policy !== 'drop' && bp.policy !== 'close') throw new RangeError("option backpressure.policy must be 'drop' or 'close'");
   if (bp.closeCode !== 1008 && bp.closeCode !== 1013) throw new RangeError('option backpressure.closeCode must be 1008 or 1013');
   return bp.limit === 0 ? false : bp;
+}
+
+function resolveClientBroadcasts(value: ClientBroadcastOptions | undefined): Required<ClientBroadcastOptions> {
+  if (value !== undefined && (typeof value !== 'object' || value === null)) throw new TypeError('option clientBroadcasts must be an object');
+  const cb = { ...DEFAULTS.clientBroadcasts, ...stripUndefined(value ?? {}) } as Required<ClientBroadcastOptions>;
+  if (typeof cb.toEveryone !== 'boolean') throw new TypeError('option clientBroadcasts.toEveryone must be a boolean');
+  nonNegative('clientBroadcasts.maxSize', cb.maxSize);
+  nonNegative('clientBroadcasts.bytesPerSecond', cb.bytesPerSecond);
+  return cb;
+}
+
+function resolvePresence(value: PresenceOptions | undefined): Required<PresenceOptions> {
+  if (value !== undefined && (typeof value !== 'object' || value === null)) throw new TypeError('option presence must be an object');
+  const p = { ...DEFAULTS.presence, ...stripUndefined(value ?? {}) } as Required<PresenceOptions>;
+  nonNegative('presence.coalesceMs', p.coalesceMs);
+  nonNegative('presence.deliveriesPerSecond', p.deliveriesPerSecond);
+  return p;
+}
+
+function nonNegative(name: string, value: unknown): void {
+  if (typeof value !== 'number' || !(value >= 0) || value === Infinity) {
+    throw new RangeError(`option ${name} must be a non-negative finite number, got ${String(value)}`);
+  }
 }
 
 export function stripUndefined<T extends object>(o: T): Partial<T> {

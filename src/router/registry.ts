@@ -5,6 +5,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from '../session/index.js';
+import type { Budget } from './budget.js';
 import type { Codec } from './commands.js';
 import type { Bucket } from './limits.js';
 import type { Session } from './session.js';
@@ -25,6 +26,8 @@ export interface Peer extends Bucket {
   inflight: number;
   /** The alias this peer is indexed under in the registry (null: none). */
   indexedAlias: string | null;
+  /** Budget of this session's broadcasts (bytes × recipients); created by its first broadcast. */
+  castBudget: Budget | null;
 }
 
 const EMPTY: ReadonlySet<Peer> = new Set();
@@ -106,6 +109,13 @@ export class Registry {
     else if (current instanceof Set) current.add(peer);
     else this.#aliases.set(alias, new Set([current, peer]));
     peer.indexedAlias = alias;
+  }
+
+  /** True when a live session other than `peer` uses `alias`. */
+  aliasHeldByOther(alias: string, peer: Peer): boolean {
+    const entry = this.#aliases.get(alias);
+    if (entry === undefined) return false;
+    return entry instanceof Set ? entry.size > 1 || !entry.has(peer) : entry !== peer;
   }
 
   /** The peers currently using an alias. */

@@ -17,6 +17,7 @@ import { fail } from './commands.js';
 import { HookError, RequestError } from './errors.js';
 import { fanOut, writeText, type OutboundGate } from './fanout.js';
 import { RATE_CLOSE, RATE_OK, takeToken, type RateVerdict } from './limits.js';
+import { PresencePacer } from './presence.js';
 import { createLegacyCodec } from './protocol-legacy.js';
 import { createV1Codec, PROTOCOL_V1 } from './protocol-v1.js';
 import { Registry, type Peer } from './registry.js';
@@ -43,6 +44,8 @@ export interface RouterCounters {
   closedForRate: number;
   heartbeatTimeouts: number;
   authTimeouts: number;
+  refusedBroadcasts: number;
+  refusedJoins: number;
 }
 
 const BINARY_REFUSED: Decoded<unknown> = { ok: false, ref: null, error: { code: 'bad_message', message: 'binary messages are not part of the protocol' } };
@@ -55,7 +58,11 @@ export class Router implements SessionHost, OutboundGate {
   readonly options: ResolvedOptions;
   readonly v1: Codec;
   readonly legacy: Codec;
-  readonly counters: RouterCounters = { dropped: 0, closedForBackpressure: 0, rateLimited: 0, closedForRate: 0, heartbeatTimeouts: 0, authTimeouts: 0 };
+  readonly counters: RouterCounters = {
+    dropped: 0, closedForBackpressure: 0, rateLimited: 0, closedForRate: 0, heartbeatTimeouts: 0, authTimeouts: 0, refusedBroadcasts: 0, refusedJoins: 0,
+  };
+  /** Paces presence announcements of alias and availability changes. */
+  readonly pacer: PresencePacer;
   /** Set by shutdown(): new work is refused with `shutting_down`. */
   closing = false;
   #inflight = 0;
@@ -78,6 +85,7 @@ export class Router implements SessionHost, OutboundGate {
     const limits = { maxDepth: options.maxDepth, maxNameLength: options.maxNameLength };
     this.v1 = createV1Codec(limits);
     this.legacy = createLegacyCodec(limits);
+    this.pacer = new PresencePacer(options.presence, { announce: (peer) => this.presence(peer, peer.session!.toPublic(true)) });
     const peers = this.peers;
     const router = this;
     this.#listeners = {
@@ -113,7 +121,7 @@ export class Router implements SessionHost, OutboundGate {
     const burst = this.options.rateLimit === false ? 0 : this.options.rateLimit.burst;
     const peer: Peer = {
       ws, codec, req, state: 'new', session: null, authAttempts: 0, authTimer: null, alive: true, inflight: 0,
-      tokens: burst, stamp: performance.now(), indexedAlias: null,
+      tokens: burst, stamp: performance.now(), indexedAlias: null, castBudget: null,
     };
     this.peers.set(ws, peer);
     const l = this.#listeners;
@@ -311,6 +319,7 @@ export class Router implements SessionHost, OutboundGate {
     const session = peer.session;
     if (!wasOpen || session === null) return;
     this.registry.remove(peer);
+    this.pacer.gone(peer);
     session.setLive(false);
     // The 0.2.3 fix: a disconnect is always announced, whatever the availability.
     this.presence(peer, session.toPublic(false));
@@ -370,7 +379,7 @@ export class Router implements SessionHost, OutboundGate {
     const peer = this.registry.peerOf(session);
     if (peer === undefined) return;
     this.registry.refresh(peer);
-    this.presence(peer, session.toPublic(true));
+    this.pacer.changed(peer);
   }
   broadcastFrom(event: string, group: string | null, data: unknown, except: Session<unknown> | null): number {
     const peer = except === null ? null : (this.registry.peerOf(except) ?? null);

@@ -8,6 +8,7 @@ import type * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from '../session/index.js';
+import { checkEventName } from './commands.js';
 import { HookError } from './errors.js';
 import { resolveOptions } from './limits.js';
 import { Router } from './router.js';
@@ -15,6 +16,7 @@ import type { Session } from './session.js';
 import { UpgradeGate } from './upgrade.js';
 import type { AppEventData, AppEventName, AppRequestBody, AppRequestName, AppRequestResult, AppTypeMap } from './types.js';
 import {
+  type AliasChangeHook,
   type AuthenticationHook,
   type ClientMessageHook,
   type ConnectionCloseHook,
@@ -158,14 +160,20 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
     this.#hooks.groupChange = hook ?? undefined;
     return this;
   }
+  /** Decides client requests to change their own alias; without it, clients cannot rename themselves. */
+  onAliasChange(hook: AliasChangeHook<TData> | null): this {
+    this.#hooks.aliasChange = hook ?? undefined;
+    return this;
+  }
 
   /**
    * Sends an event to every session (group null) or to one group's members,
    * except `except`. The message is serialized and framed once. Returns the
-   * number of clients it was written to.
+   * number of clients it was written to. Reserved event names (starting with
+   * `__`, and `msgFromClient`) throw a TypeError.
    */
   broadcast<K extends AppEventName<TApp>>(event: K, group: string | null, data: AppEventData<TApp, K>, except?: Session<TData> | null): number {
-    if (typeof event !== 'string' || event === '') throw new TypeError('event must be a non-empty string');
+    checkEventName(event);
     const peer = except ? (this.#router.registry.peerOf(except as Session<unknown>) ?? null) : null;
     return this.#router.broadcast(event, group ?? null, data, peer);
   }
@@ -204,6 +212,9 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
       authTimeouts: c.authTimeouts,
       refusedOverCapacity: this.#gate.refusedOverCapacity + core.refusedOverCapacity,
       refusedOrigin: this.#gate.refusedOrigin,
+      refusedBroadcasts: c.refusedBroadcasts,
+      refusedJoins: c.refusedJoins,
+      deferredPresence: this.#router.pacer.deferred,
     };
   }
 

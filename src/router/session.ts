@@ -2,7 +2,7 @@
 // the server-side data (which never leaves the server), groups, and the
 // public face (alias, availability, immutable public data) other clients see.
 
-import type { PublicClient } from './commands.js';
+import { checkEventName, type PublicClient } from './commands.js';
 import { frozenCopy } from './json.js';
 
 /** The part of the router a session calls back into; keeps indexes in sync. */
@@ -108,8 +108,9 @@ export class Session<TData = Record<string, unknown>> {
     if (this.#live) this.#host.publicStateChanged(this as Session<unknown>);
   }
 
-  /** Sends an event to this client only. False when it is no longer connected. */
+  /** Sends an event to this client only. False when it is no longer connected. Reserved names (`__…`, `msgFromClient`) throw. */
   send(event: string, data: unknown): boolean {
+    checkEventName(event);
     return this.#host.sendTo(this as Session<unknown>, event, data);
   }
   /**
@@ -118,6 +119,7 @@ export class Session<TData = Record<string, unknown>> {
    * Returns the number of recipients written to.
    */
   broadcast(event: string, group: string | null, data: unknown, except?: Session<unknown> | null): number {
+    checkEventName(event);
     return this.#host.broadcastFrom(event, group, data, (except ?? null));
   }
   /** Closes this client's connection (default 1000). */

@@ -36,6 +36,39 @@ export interface BackpressurePolicy {
   closeCode?: 1008 | 1013;
 }
 
+/**
+ * What clients may broadcast (client-originated fan-out). Broadcasts into a
+ * group the sender is a member of are allowed; broadcasts to everyone only
+ * with `toEveryone` (or an onClientMessage hook returning true). Each one is
+ * charged its size times its recipients against a per-session budget.
+ */
+export interface ClientBroadcastOptions {
+  /** Let clients broadcast to every session (group null) without a hook's say-so (default false). */
+  toEveryone?: boolean;
+  /** Largest client broadcast, in bytes as sent to recipients; bigger ones are answered `too_large` (default 64 KiB; 0: no limit). */
+  maxSize?: number;
+  /**
+   * Bytes times recipients one session may send per second; the budget holds
+   * one second's worth. Over it, broadcasts are answered `rate_limited`
+   * (default 1 MiB; 0: no budget).
+   */
+  bytesPerSecond?: number;
+}
+
+/**
+ * How presence announcements are paced. Changes of one session within
+ * `coalesceMs` of its last announcement are merged (the latest state goes
+ * out at the end of the window), and each session's announcements are
+ * charged one per recipient against `deliveriesPerSecond`: over it they
+ * wait, never fail. Disconnects are always announced at once.
+ */
+export interface PresenceOptions {
+  /** Window in which a session's changes are merged into one announcement (default 100 ms; 0: none). */
+  coalesceMs?: number;
+  /** Presence events one session's changes may cause per second, summed over recipients (default 10 000; 0: no budget). */
+  deliveriesPerSecond?: number;
+}
+
 /** Options of WebSocketNodeServer. Every limit has a safe default. */
 export interface WebSocketNodeServerOptions {
   /** Standalone mode: the port `listen()` binds (default 0: any free port). */
@@ -78,14 +111,26 @@ export interface WebSocketNodeServerOptions {
   maxDepth?: number;
   /** Longest request, event, group or alias name accepted (default 256). */
   maxNameLength?: number;
+  /** Client-originated broadcasts: to everyone or not, size, and budget (defaults: off, 64 KiB, 1 MiB/s). */
+  clientBroadcasts?: ClientBroadcastOptions;
+  /** Pacing of presence announcements (defaults: 100 ms window, 10 000 deliveries/s per session). */
+  presence?: PresenceOptions;
+  /** Groups one session may be in before its `join` requests are refused `limit_reached` (default 128; 0: no limit). */
+  maxGroupsPerSession?: number;
+  /** Distinct groups on the server before `join` requests that would add one are refused `limit_reached` (default 100 000; 0: no limit). */
+  maxGroups?: number;
 }
 
 /** Options after defaults are applied. */
-export type ResolvedOptions = Required<Omit<WebSocketNodeServerOptions, 'port' | 'host' | 'path' | 'allowedOrigins' | 'rateLimit' | 'backpressure'>> &
+export type ResolvedOptions = Required<
+  Omit<WebSocketNodeServerOptions, 'port' | 'host' | 'path' | 'allowedOrigins' | 'rateLimit' | 'backpressure' | 'clientBroadcasts' | 'presence'>
+> &
   Pick<WebSocketNodeServerOptions, 'port' | 'host' | 'path'> & {
     allowedOrigins: readonly string[] | null;
     rateLimit: Required<RateLimitOptions> | false;
     backpressure: Required<BackpressurePolicy> | false;
+    clientBroadcasts: Required<ClientBroadcastOptions>;
+    presence: Required<PresenceOptions>;
   };
 
 export const DEFAULTS = {
@@ -106,6 +151,10 @@ export const DEFAULTS = {
   legacyProtocol: true,
   maxDepth: 32,
   maxNameLength: 256,
+  clientBroadcasts: { toEveryone: false, maxSize: 64 * 1024, bytesPerSecond: 1024 * 1024 },
+  presence: { coalesceMs: 100, deliveriesPerSecond: 10_000 },
+  maxGroupsPerSession: 128,
+  maxGroups: 100_000,
 } as const;
 
 /** What the limits did, and how much is live: WebSocketNodeServer#stats. */
@@ -134,6 +183,12 @@ export interface ServerStats {
   refusedOverCapacity: number;
   /** Upgrades refused with 403 because of allowedOrigins. */
   refusedOrigin: number;
+  /** Client broadcasts refused for size (`too_large`) or over the fan-out budget (`rate_limited`). */
+  refusedBroadcasts: number;
+  /** Client joins refused `limit_reached` (maxGroupsPerSession or maxGroups). */
+  refusedJoins: number;
+  /** Presence changes merged into a later announcement or held back by the budget. */
+  deferredPresence: number;
 }
 
 /** Gate for every upgrade request, before the handshake. Call exactly one of allow/deny. */
@@ -198,6 +253,13 @@ export type ClientMessageHook<TData> = (message: ClientMessage<TData>) => Awaita
 /** Decides whether a client may join (join=true) or leave a group. Only true allows. */
 export type GroupChangeHook<TData> = (session: Session<TData>, group: string, join: boolean) => Awaitable<boolean>;
 
+/**
+ * Decides whether a client may change its own public alias (null: drop it).
+ * Only true allows. An alias another live session holds is refused
+ * `alias_taken` before the hook is asked.
+ */
+export type AliasChangeHook<TData> = (session: Session<TData>, alias: string | null) => Awaitable<boolean>;
+
 /** The hooks one server holds. */
 export interface Hooks<TData> {
   upgrade?: UpgradeHook;
@@ -206,6 +268,7 @@ export interface Hooks<TData> {
   privateMessage?: PrivateMessageHook<TData>;
   clientMessage?: ClientMessageHook<TData>;
   groupChange?: GroupChangeHook<TData>;
+  aliasChange?: AliasChangeHook<TData>;
   requests: Map<string, RequestHandler<TData, never, unknown>>;
 }
 

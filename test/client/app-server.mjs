@@ -12,7 +12,8 @@ export const PASS = 'secret';
  * fresh credentials per connection). `banned`: users refused outright.
  */
 export async function startApp({ port = 0, options = {}, tokens = null, banned = new Set() } = {}) {
-  const server = new WebSocketNodeServer({ host: '127.0.0.1', port, heartbeatInterval: 0, closeTimeout: 500, ...options });
+  // Clients of this app may broadcast to everyone and choose their alias.
+  const server = new WebSocketNodeServer({ host: '127.0.0.1', port, heartbeatInterval: 0, closeTimeout: 500, clientBroadcasts: { toEveryone: true }, ...options });
   const app = { server, port: 0, url: '', errors: [], connections: 0, logins: 0, tokens, banned, closes: [] };
   server.on('error', (e) => app.errors.push(e));
   server.getServer().on('connection', () => app.connections++);
@@ -41,6 +42,7 @@ export async function startApp({ port = 0, options = {}, tokens = null, banned =
     setTimeout(() => session.close(1000, 'kicked'), 10);
   });
   server.onGroupChange((_session, group) => group !== 'admin');
+  server.onAliasChange(() => true);
   const address = await server.listen();
   app.port = address.port;
   app.url = `ws://127.0.0.1:${address.port}/`;

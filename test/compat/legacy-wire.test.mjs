@@ -80,13 +80,13 @@ test('emitter.Broadcast from a handler excludes the sender; Broadcast reaches gr
   await closeAll({ server: ctx.server }, [admin, other, modern]);
 });
 
-test('group join/leave/leaveAll: server-assigned groups are protected, others work as before', async () => {
-  const ctx = await start();
+test('group join/leave/leaveAll: groups named by joinableGroups work as before, others are refused', async () => {
+  const ctx = await start({ joinableGroups: ['room1', 'room2'] });
   const admin = await legacyLogin(ctx.url, cred('root', { groups: ['admin'] }));
   const c = await legacyLogin(ctx.url, cred('joe'));
   const sneak = await c.call('group', 'join', null, 'admin');
   assert.equal(sneak.response, null);
-  assert.ok(sneak.error, 'joining a server-assigned group is refused');
+  assert.ok(sneak.error, 'joining a group not named by joinableGroups is refused');
   assert.equal(ctx.server.server.groupSize('admin'), 1);
   assert.deepEqual((await c.call('group', 'join', null, 'room1')).response, { done: true });
   assert.deepEqual((await c.call('group', 'join', null, 'room2')).response, { done: true });
@@ -95,14 +95,15 @@ test('group join/leave/leaveAll: server-assigned groups are protected, others wo
   assert.equal(ctx.server.server.groupSize('room1'), 0);
   assert.deepEqual((await c.call('group', 'leaveAll', null)).response, { done: true });
   assert.equal(ctx.server.server.groupSize('room2'), 0);
-  assert.ok((await admin.call('group', 'leave', null, 'admin')).error, 'cannot drop a server-assigned group either');
+  assert.ok((await admin.call('group', 'leave', null, 'admin')).error, 'nor leaving one');
+  assert.ok((await c.call('group', 'join', null, 'room3')).error, 'only the listed groups');
   const bad = await c.call('group', 'explode', null, 'x');
   assert.deepEqual([bad.error, bad.response], ['invalid group request', null]);
   await closeAll({ server: ctx.server }, [admin, c]);
 });
 
 test('client broadcast: no reply, reaches every other authenticated client (of the group), never the sender', async () => {
-  const ctx = await start();
+  const ctx = await start({ clientBroadcasts: { toEveryone: true } });
   const a = await legacyLogin(ctx.url, cred('a', { groups: ['g'] }));
   const b = await legacyLogin(ctx.url, cred('b', { groups: ['g'] }));
   const c = await legacyLogin(ctx.url, cred('c', { available: false }));

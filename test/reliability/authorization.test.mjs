@@ -80,6 +80,7 @@ test('no byte any client receives contains server-side session data', async () =
     auth(s);
     s.onRequest('echo', (b) => b);
     s.onGroupChange(() => true);
+    s.onAliasChange(() => true);
   });
   const clients = [
     await login(ctx.url, { name: 'a', groups: ['g'] }),

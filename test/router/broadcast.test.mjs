@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { WebSocketBase } from '../../dist/esm/index.js';
 import { startServer, login, legacyLogin, simpleAuth, closeAll, barrier } from './helpers.mjs';
 
-async function room(setup, names = ['a', 'b', 'c', 'd']) {
+async function room(setup, names = ['a', 'b', 'c', 'd'], options = {}) {
   const ctx = await startServer((s) => {
     simpleAuth(s);
     setup?.(s);
-  });
+  }, options);
   const groups = { a: ['red'], b: ['red', 'blue'], c: ['blue'], d: [] };
   const clients = await Promise.all(names.map((name) => login(ctx.url, { name, groups: groups[name] })));
   return { ctx, clients, byName: Object.fromEntries(names.map((n, i) => [n, clients[i]])) };
@@ -74,8 +74,8 @@ test('session.join/leave on the server update the group index', async () => {
   assert.equal(ctx.server.groupSize('red'), 0, 'closed sessions leave the index');
 });
 
-test('client broadcast: to everyone but the sender, or to a group the sender belongs to', async () => {
-  const { ctx, clients, byName } = await room();
+test('client broadcast: to everyone but the sender (when the server allows it), or to a group the sender belongs to', async () => {
+  const { ctx, clients, byName } = await room(null, undefined, { clientBroadcasts: { toEveryone: true } });
   const { a, b, c, d } = byName;
   assert.equal((await a.send('broadcast', { event: 'hi', data: 'all' })).type, 'reply');
   assert.equal((await b.send('broadcast', { event: 'blue-hi', group: 'blue', data: 1 })).type, 'reply');
@@ -133,7 +133,7 @@ test('clients cannot change their groups without an onGroupChange hook', async (
   assert.equal(ctx.server.groupSize('admin'), 0);
   assert.equal(ctx.server.groupSize('red'), 2);
   // No change needed: nothing to refuse.
-  assert.deepEqual(await a.ok('join', { group: 'red' }), { groups: ['red'] });
+  assert.deepEqual(await a.ok('join', { group: 'red' }), { group: 'red', joined: true });
   await closeAll(ctx, clients);
 });
 
@@ -148,10 +148,10 @@ test('onGroupChange decides joins and leaves; only true allows', async () => {
     }),
   );
   const { a, d } = byName;
-  assert.deepEqual(await d.ok('join', { group: 'lobby' }), { groups: ['lobby'] });
+  assert.deepEqual(await d.ok('join', { group: 'lobby' }), { group: 'lobby', joined: true });
   assert.equal((await d.send('join', { group: 'admin' })).error.code, 'forbidden');
   assert.equal((await d.send('join', { group: 'weird' })).error.code, 'forbidden');
-  assert.deepEqual(await a.ok('leave', { group: 'red' }), { groups: [] });
+  assert.deepEqual(await a.ok('leave', { group: 'red' }), { group: 'red', joined: false });
   assert.equal(ctx.server.groupSize('lobby'), 1);
   assert.equal(ctx.server.groupSize('red'), 1);
   assert.equal(ctx.server.groupSize('admin'), 0);

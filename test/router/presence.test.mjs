@@ -103,7 +103,10 @@ test('connect presence goes to available clients only, and only for available ne
 });
 
 test('alias and availability updates are answered, then announced to the other available clients', async () => {
-  const ctx = await startServer((s) => simpleAuth(s));
+  const ctx = await startServer((s) => {
+    simpleAuth(s);
+    s.onAliasChange(() => true);
+  });
   const a = await login(ctx.url, { name: 'a' });
   const b = await login(ctx.url, { name: 'b' });
   const off = await login(ctx.url, { name: 'off', available: false });

@@ -1,0 +1,64 @@
+// Client-originated broadcasts. One message from one client becomes a write
+// to every recipient, so besides the message rate each broadcast is bounded
+// in size (`clientBroadcasts.maxSize`: a message the size of maxPayload,
+// fanned out, would fill every reader's backpressure bound at once) and
+// charged its size times its recipients against the sender's budget
+// (`clientBroadcasts.bytesPerSecond`, ./budget.ts). Broadcasting to everyone
+// is for the application to turn on (`clientBroadcasts.toEveryone`, or an
+// onClientMessage verdict); into a group the sender belongs to is allowed.
+
+import { performance } from 'node:perf_hooks';
+import { fullBudget, spend } from './budget.js';
+import type { Codec, Outcome } from './commands.js';
+import { fail, isReservedEvent, ok } from './commands.js';
+import { fanOut } from './fanout.js';
+import type { Peer } from './registry.js';
+import type { Router } from './router.js';
+
+/** Asks the application's vetting hook; false vetoes, true allows, undefined defers to the rules. */
+export async function vet(router: Router, message: Parameters<NonNullable<Router['hooks']['clientMessage']>>[0]): Promise<boolean | undefined | 'error'> {
+  const hook = router.hooks.clientMessage;
+  if (hook === undefined) return undefined;
+  const result = await router.invoke('onClientMessage', () => hook(message), message.sender);
+  if (!result.ok) return 'error';
+  return typeof result.value === 'boolean' ? result.value : undefined;
+}
+
+export async function clientBroadcast(router: Router, peer: Peer, event: string, group: string | null, data: unknown): Promise<Outcome> {
+  const sender = peer.session!;
+  // Legacy clients could not tell such an event from a private message or a presence change.
+  if (isReservedEvent(event)) return fail('bad_message', `event name "${event}" is reserved`);
+  const limits = router.options.clientBroadcasts;
+  // Rendered once: its size is what every v1 recipient gets, and the same
+  // text becomes their frame (the legacy rendering is of about that size).
+  const text = router.v1.event(event, group, data, sender.toPublic());
+  const size = Buffer.byteLength(text);
+  if (limits.maxSize > 0 && size > limits.maxSize) {
+    router.counters.refusedBroadcasts++;
+    return fail('too_large', `a client broadcast may be at most ${limits.maxSize} bytes (this one is ${size})`);
+  }
+  const verdict = await vet(router, { kind: 'broadcast', sender, event, group, data });
+  if (verdict === 'error') return fail('internal_error', 'the broadcast could not be checked');
+  const member = group !== null && sender.inGroup(group);
+  const allowed = verdict ?? (group === null ? limits.toEveryone : member);
+  if (!allowed) {
+    if (group !== null && !member) return fail('forbidden', `not a member of group "${group}"`);
+    return fail('forbidden', group === null ? 'clients may not broadcast to everyone on this server' : 'broadcast refused');
+  }
+  // The hook may have taken time; the sender may be gone.
+  if (peer.state !== 'open') return fail('not_found', 'the session ended');
+  const recipients = group === null ? router.registry.byId : router.registry.members(group);
+  const count = recipients.size - (group === null || member ? 1 : 0);
+  if (limits.bytesPerSecond > 0 && count > 0) {
+    const now = performance.now();
+    peer.castBudget ??= fullBudget(limits.bytesPerSecond, now);
+    if (!spend(peer.castBudget, limits.bytesPerSecond, size * count, now)) {
+      router.counters.refusedBroadcasts++;
+      return fail('rate_limited', 'over the broadcast budget (bytes × recipients per second); slow down');
+    }
+  }
+  const from = sender.toPublic();
+  const render = (codec: Codec): string => (codec === router.v1 ? text : codec.event(event, group, data, from));
+  fanOut(router, recipients.values(), render, peer);
+  return ok(null);
+}
