@@ -26,12 +26,16 @@ export interface Call {
   timer: Timer | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+  /** Set while the call waits out a `retryAfter` the server named. */
+  retry: Timer | undefined;
 }
 
 export class CallBook {
   readonly queue: Call[] = [];
   readonly authQueue: Call[] = [];
   readonly inflight = new Map<number, Call>();
+  /** Calls the server refused for now, waiting to be submitted again (retryLater). */
+  readonly delayed = new Set<Call>();
   /** Authentications sent and not answered yet. */
   authsInFlight = 0;
   #nextId = 1;
@@ -67,7 +71,7 @@ export class CallBook {
       done(error instanceof Error ? error : new TypeError(String(error)));
       return null;
     }
-    const call: Call = { id, text, auth, credentials, done, sent: false, settled: false, timer: undefined, signal, onAbort: undefined };
+    const call: Call = { id, text, auth, credentials, done, sent: false, settled: false, timer: undefined, signal, onAbort: undefined, retry: undefined };
     if (timeout > 0 && timeout <= MAX_TIMER) {
       call.timer = setTimeout(() => this.settle(call, new RequestTimeoutError(call.sent, timeout)), timeout);
     }
@@ -100,6 +104,11 @@ export class CallBook {
   }
 
   #unlink(call: Call): void {
+    if (this.delayed.delete(call)) {
+      clearTimeout(call.retry);
+      call.retry = undefined;
+      return;
+    }
     if (this.inflight.delete(call.id)) {
       if (call.auth !== null) this.authsInFlight--;
       return;
@@ -140,9 +149,25 @@ export class CallBook {
     (call.auth === null ? this.queue : this.authQueue).push(call);
   }
 
+  /**
+   * The server refused a sent call for now and said when to try again (it
+   * did not act on it): it waits `ms`, then `resubmit` puts it back in line.
+   * Its own timeout keeps running meanwhile.
+   */
+  retryLater(call: Call, ms: number, resubmit: (call: Call) => void): void {
+    this.#unlink(call);
+    call.sent = false;
+    this.delayed.add(call);
+    call.retry = setTimeout(() => {
+      if (!this.delayed.delete(call)) return;
+      call.retry = undefined;
+      resubmit(call);
+    }, ms);
+  }
+
   /** Settles every call with the same error (the client closed). */
   failAll(error: Error): void {
-    for (const call of [...this.authQueue, ...this.queue, ...this.inflight.values()]) this.settle(call, error);
+    for (const call of [...this.authQueue, ...this.queue, ...this.inflight.values(), ...this.delayed]) this.settle(call, error);
   }
 }
 

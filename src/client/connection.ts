@@ -428,10 +428,19 @@ export class Connection<T extends ClientTypeMap = ClientTypeMap> {
       this.#serverClosing = true;
       return this.#calls.requeue(call);
     }
+    // Refused for now with a time to come back (a broadcast over its budget): tried again then.
+    const retryAfter = error?.code === 'rate_limited' && call.auth === null ? retryAfterOf(error.details) : null;
+    if (retryAfter !== null) return this.#calls.retryLater(call, retryAfter, (c) => this.#submit(c));
     this.#calls.settle(call, error, data);
   }
 
   #report(error: Error): void {
     this.listeners.emit(ERROR, error);
   }
+}
+
+/** The `retryAfter` (ms) of a `rate_limited` error's details, when it names a sensible one. */
+function retryAfterOf(details: unknown): number | null {
+  const ms = isRecord(details) ? details.retryAfter : undefined;
+  return typeof ms === 'number' && ms >= 0 && ms <= 60_000 ? ms : null;
 }

@@ -8,7 +8,7 @@
 // onClientMessage verdict); into a group the sender belongs to is allowed.
 
 import { performance } from 'node:perf_hooks';
-import { fullBudget, spend } from './budget.js';
+import { fullBudget, spend, waitFor } from './budget.js';
 import type { Codec, Outcome } from './commands.js';
 import { fail, isReservedEvent, ok } from './commands.js';
 import { fanOut } from './fanout.js';
@@ -54,7 +54,12 @@ export async function clientBroadcast(router: Router, peer: Peer, event: string,
     peer.castBudget ??= fullBudget(limits.bytesPerSecond, now);
     if (!spend(peer.castBudget, limits.bytesPerSecond, size * count, now)) {
       router.counters.refusedBroadcasts++;
-      return fail('rate_limited', 'over the broadcast budget (bytes × recipients per second); slow down');
+      // When it may be tried again: our client waits that long and resends it by itself.
+      const retryAfter = Math.ceil(waitFor(peer.castBudget, limits.bytesPerSecond, now));
+      return {
+        ok: false,
+        error: { code: 'rate_limited', message: 'over the broadcast budget (bytes × recipients per second); slow down', details: { retryAfter } },
+      };
     }
   }
   const from = sender.toPublic();

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { WebSocketNodeClient, MessageTooLargeError, RequestTimeoutError } from '../../dist/esm/client/index.js';
 import { WebSocket, PROTOCOL_V1 } from '../../dist/esm/index.js';
 import { startApp, cred } from './app-server.mjs';
+import { until } from './wait.mjs';
 
 let cleanup = [];
 afterEach(async () => {
@@ -121,4 +122,42 @@ test('a message over the announced maxPayload is refused by the client, and the 
   assert.equal(await c.request('sum', [1, 2]), 3);
   assert.equal(c.state, 'authenticated');
   assert.deepEqual(closes, []);
+});
+
+test('a broadcast refused for the fan-out budget is sent again after the retryAfter the server names', async () => {
+  const a = await app({ clientBroadcasts: { bytesPerSecond: 20_000 } });
+  const members = [];
+  for (let i = 0; i < 4; i++) {
+    const m = client(a.url, { credentials: cred(`m${i}`, { groups: ['room'] }) });
+    await m.authenticate();
+    const got = [];
+    m.on('line', (data) => got.push(data.n));
+    members.push(got);
+  }
+  const sender = client(a.url, { credentials: cred('talker', { groups: ['room'] }) });
+  await sender.authenticate();
+  const pad = 'x'.repeat(1000);
+  // About 4 KB of deliveries each, 40 KB in all: twice the budget of a second.
+  const sent = await Promise.allSettled(Array.from({ length: 10 }, (_, n) => sender.broadcast('line', { n, pad }, { group: 'room' })));
+  assert.deepEqual(sent.filter((r) => r.status === 'rejected').map((r) => r.reason.code), [], 'every broadcast went through in the end');
+  assert.ok(a.server.stats.refusedBroadcasts > 0, 'the budget did refuse some of them at first');
+  for (const got of members) {
+    await until(() => got.length === 10, 'ten lines', 5000);
+    assert.deepEqual([...got].sort((x, y) => x - y), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  }
+});
+
+test('a retry that waits past the call timeout fails with RequestTimeoutError, and close() settles waiting retries', async () => {
+  const a = await app({ clientBroadcasts: { bytesPerSecond: 1_000 } });
+  const m = client(a.url, { credentials: cred('m', { groups: ['room'] }) });
+  await m.authenticate();
+  const sender = client(a.url, { credentials: cred('talker', { groups: ['room'] }) });
+  await sender.authenticate();
+  const pad = 'x'.repeat(3000);
+  await sender.broadcast('line', { pad }, { group: 'room' }); // the budget is now about two seconds in debt
+  await assert.rejects(sender.broadcast('line', { pad }, { group: 'room', timeout: 100 }), RequestTimeoutError);
+  const waiting = sender.broadcast('line', { pad }, { group: 'room', timeout: 0 }).then(() => null, (err) => err);
+  await until(() => a.server.stats.refusedBroadcasts >= 2, 'the second refusal');
+  await sender.close();
+  assert.equal((await waiting)?.code, 'closed');
 });
