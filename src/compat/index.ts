@@ -121,9 +121,6 @@ export class WebSocketNodeServer extends EventEmitter<{ error: [HookError] }> {
       else process.emitWarning(error);
     });
     this.OnGroupChange(null);
-    // 0.2.x clients renamed themselves (updatePublicAlias); still allowed, but
-    // never to an alias another live session holds (the router refuses that).
-    this.server.onAliasChange(() => true);
   }
 
   /** The compat view of a session (stable: the same object every time). */

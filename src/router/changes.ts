@@ -1,6 +1,6 @@
 // Changes a client asks for to its own session: group membership and public
-// alias. Both are the application's to allow (onGroupChange,
-// onAliasChange); without the hook, clients cannot make them. Around the
+// alias. Group changes need onGroupChange's yes (without the hook, clients
+// cannot make them); renames are allowed unless onAliasChange says no. Around the
 // hook the router applies what no application should have to: caps on
 // groups (a session in ever more groups costs memory without end) and
 // one live holder per alias (a second one could take another user's name
@@ -64,9 +64,10 @@ export async function changeGroups(router: Router, peer: Peer, groups: string[],
 
 /**
  * A client's `update`. Availability is the client's own to set; a new alias
- * needs onAliasChange's true and must not be held by another live session
- * (`alias_taken`, checked before and after the hook). Each setter announces
- * its change to the other available clients.
+ * must not be held by another live session (`alias_taken`, checked before
+ * and after the hook) and, when the application registered onAliasChange,
+ * needs its true. Each setter announces its change to the other available
+ * clients.
  */
 export async function update(router: Router, peer: Peer, alias: string | null | undefined, available: boolean | undefined): Promise<Outcome> {
   const session = peer.session!;
@@ -74,11 +75,12 @@ export async function update(router: Router, peer: Peer, alias: string | null | 
     const taken = (): boolean => alias !== null && router.registry.aliasHeldByOther(alias, peer);
     if (taken()) return fail('alias_taken', `the alias "${alias}" is in use`);
     const hook = router.hooks.aliasChange;
-    if (hook === undefined) return fail('forbidden', 'clients may not change their alias');
-    const result = await router.invoke('onAliasChange', () => hook(session, alias), session);
-    if (!result.ok) return fail('internal_error', 'the alias change could not be checked');
-    if (result.value !== true) return fail('forbidden', 'changing the alias is not allowed');
-    if (taken()) return fail('alias_taken', `the alias "${alias}" is in use`);
+    if (hook !== undefined) {
+      const result = await router.invoke('onAliasChange', () => hook(session, alias), session);
+      if (!result.ok) return fail('internal_error', 'the alias change could not be checked');
+      if (result.value !== true) return fail('forbidden', 'changing the alias is not allowed');
+      if (taken()) return fail('alias_taken', `the alias "${alias}" is in use`);
+    }
     session.setAlias(alias);
   }
   if (available !== undefined) session.setAvailable(available);

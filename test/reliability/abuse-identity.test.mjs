@@ -60,7 +60,7 @@ function aliasApp(hook) {
 }
 
 test('a client cannot take an alias another live session holds (alias_taken), visible or not', async () => {
-  const ctx = await startServer(aliasApp(() => true));
+  const ctx = await startServer(aliasApp());
   const bob = await login(ctx.url, { name: 'bob' });
   const away = await login(ctx.url, { name: 'away', available: false });
   const mallory = await login(ctx.url, { name: 'mallory' });
@@ -94,14 +94,20 @@ test('a message to an alias never reaches another session than its holder', asyn
   await closeAll(ctx, [sender, bob, squatter]);
 });
 
-test('without onAliasChange clients cannot rename; the hook decides, and sees the session and alias', async () => {
+test('without onAliasChange clients rename to free aliases; the hook decides, and sees the session and alias', async () => {
   const none = await startServer(aliasApp());
   const a = await login(none.url, { name: 'a' });
-  const refused = await a.send('update', { alias: 'b' });
-  assert.equal(refused.error.code, 'forbidden');
-  assert.equal(none.server.getSession(a.self.id).alias, 'a');
-  assert.deepEqual(await a.ok('update', { available: false }), { alias: 'a', available: false }, 'availability needs no hook');
+  assert.deepEqual(await a.ok('update', { alias: 'b' }), { alias: 'b', available: true });
+  assert.equal(none.server.getSession(a.self.id).alias, 'b');
+  assert.deepEqual(await a.ok('update', { available: false }), { alias: 'b', available: false });
   await closeAll(none, [a]);
+
+  const closed = await startServer(aliasApp(() => false));
+  const d = await login(closed.url, { name: 'd' });
+  assert.equal((await d.send('update', { alias: 'e' })).error.code, 'forbidden', 'a hook answering false stops renames');
+  assert.equal(closed.server.getSession(d.self.id).alias, 'd');
+  assert.deepEqual(await d.ok('update', { available: false }), { alias: 'd', available: false }, 'availability needs no hook');
+  await closeAll(closed, [d]);
 
   const asked = [];
   const ctx = await startServer(aliasApp((session, alias) => {
