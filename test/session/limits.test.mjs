@@ -85,6 +85,42 @@ describe('backpressure', () => {
   });
 });
 
+describe('backpressure: bursts and the hard cap', () => {
+  test('20 x 64 KiB sent in one iteration to a reader that keeps up: all delivered, no close (bound 1 MiB)', async () => {
+    const { wss, url } = await listen({ backpressure: { limit: 1024 * 1024, policy: 'close' } });
+    const connected = once(wss, 'connection');
+    const client = new WebSocket(url);
+    const received = [];
+    client.on('message', (m) => received.push(m.readUInt32BE(0)));
+    await once(client, 'open');
+    const [ws] = await connected;
+    for (let seq = 0; seq < 20; seq++) {
+      const data = Buffer.alloc(64 * 1024);
+      data.writeUInt32BE(seq, 0);
+      ws.send(data);
+    }
+    for (let i = 0; i < 500 && received.length < 20; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(received, Array.from({ length: 20 }, (_, i) => i));
+    assert.equal(wss.stats.closedForBackpressure, 0);
+    assert.equal(ws.readyState, WebSocket.OPEN);
+    client.terminate();
+  });
+
+  test('within one iteration, everything queued is capped at 8 x the limit', async () => {
+    const limit = 64 * 1024;
+    const { wss, port } = await listen({ backpressure: { limit, policy: 'drop' } });
+    const connected = once(wss, 'connection');
+    rawPeer(port, upgrade(), { stopReading: true });
+    const [ws] = await connected;
+    const frame = prepareFrame(Buffer.alloc(16 * 1024), true);
+    let written = 0;
+    for (let i = 0; i < 10000; i++) if (ws.sendPrepared(frame)) written++;
+    assert.ok(written < 10000 && ws.droppedMessages === 10000 - written, `${written} written`);
+    assert.ok(ws.bufferedAmount <= 8 * limit + frame.length, `queued ${ws.bufferedAmount}`);
+    assert.ok(ws.bufferedAmount > 4 * limit, 'a burst is not held to the limit itself');
+  });
+});
+
 describe('liveness', () => {
   test('heartbeat terminates a peer that stopped answering, keeps a live one', async () => {
     const { wss, port, url } = await listen({ heartbeatInterval: 80 });
