@@ -7,13 +7,13 @@
 // chunks they push.
 //
 // Memory is bounded by the bytes received, whatever their framing: the data
-// of a message that does not arrive whole (fragments, or a frame split across
-// chunks) is copied into one buffer per message, grown as bytes arrive and
-// never beyond maxPayload, and the few bytes left between frames (a partial
-// header, a partial control frame) are moved into a small buffer of their
-// own. So a peer that sends a message as a million 1-byte fragments makes us
-// hold about a million bytes, not a million Buffer objects (or the socket
-// chunks they would slice).
+// of a fragmented message (or of a frame trickling in as small chunks) is
+// copied into one buffer per message, grown as bytes arrive and never beyond
+// maxPayload, and the few bytes left between frames (a partial header, a
+// partial control frame) are moved into a small buffer of their own. So a
+// peer that sends a message as a million 1-byte fragments makes us hold
+// about a million bytes, not a million Buffer objects (or the socket chunks
+// they would slice).
 
 import { MAX_CONTROL_PAYLOAD, Opcode } from './constants.js';
 import { isValidCloseCode } from './close-codes.js';
@@ -64,6 +64,8 @@ const S_CLOSED = 3;
 
 /** The first buffer of a message assembled from pieces holds at least this much. */
 const MIN_ASSEMBLY = 1024;
+/** Smallest average size of the input chunks a partial unfragmented frame may wait in. */
+const MIN_CHUNK = 1024;
 
 export class FrameParser {
   private readonly sink: ParserSink;
@@ -134,9 +136,15 @@ export class FrameParser {
           // Control frames carry at most 125 bytes: wait for all of them.
           if (this.buffered < this.payloadLength) break;
           this.readControl();
-        } else if (this.frameRead === 0 && this.buffered >= this.payloadLength && this.fin && this.opcode !== Opcode.Continuation) {
-          // The common case: an unfragmented message that is all here.
-          this.readWhole();
+        } else if (this.frameRead === 0 && this.fin && this.opcode !== Opcode.Continuation) {
+          // An unfragmented message: delivered as a slice when it is all
+          // here; until then its chunks wait as they are (copied once, at
+          // the end) while they average MIN_CHUNK bytes or more. Smaller
+          // ones would cost more in Buffer objects than they carry: the
+          // payload then goes to the assembly buffer instead.
+          if (this.buffered >= this.payloadLength) this.readWhole();
+          else if (this.chunks.length * MIN_CHUNK <= this.buffered) break;
+          else if (!this.readPiece()) break;
         } else if (!this.readPiece()) {
           break;
         }
@@ -144,7 +152,7 @@ export class FrameParser {
         return;
       }
     }
-    if (this.buffered > 0) this.spill();
+    if (this.buffered > 0 && (this.state === S_HEADER || this.opcode >= 0x8)) this.spill();
   }
 
   /** Drops buffered input and any partial message (after close or failure). */
@@ -167,9 +175,9 @@ export class FrameParser {
 
   /**
    * Moves the few bytes left over after the last complete frame (a partial
-   * header or control frame: under 140 bytes, as data payloads are copied
-   * out as they come) into a buffer of their own, so the input queue never
-   * keeps a large socket chunk alive, nor a list of tiny ones.
+   * header or control frame: under 140 bytes) into a buffer of their own, so
+   * the input queue never keeps a large socket chunk alive, nor a list of
+   * tiny ones.
    */
   private spill(): void {
     if (this.chunks.length === 1 && this.offset === 0 && this.chunks[0].length <= 256) return;

@@ -108,3 +108,26 @@ test('fragments of a finished message are delivered whole, with the right bytes'
   ws.terminate();
   wss.close();
 });
+
+test('a large unfragmented frame trickling in as 1-byte chunks holds memory near the bytes received (parser, both roles)', async () => {
+  const { FrameParser } = await import('../../dist/esm/frame/index.js');
+  for (const role of ['server', 'client']) {
+    const parser = new FrameParser({ role, maxPayload: 16 * MiB }, {
+      onMessage: () => assert.fail('no message is complete'),
+      onPing() {}, onPong() {}, onClose() {},
+      onError: (e) => assert.fail(e.message),
+    });
+    const header = Buffer.alloc(role === 'server' ? 14 : 10);
+    header[0] = 0x82;
+    header[1] = (role === 'server' ? 0x80 : 0) | 127;
+    header.writeBigUInt64BE(BigInt(MiB), 2); // mask key (server role): all zero
+    parser.push(header);
+    const baseline = await retainedBytes();
+    const CHUNKS = 200_000;
+    for (let i = 0; i < CHUNKS; i++) parser.push(Buffer.from([0x61]));
+    const retained = (await retainedBytes()) - baseline;
+    // One Buffer per chunk would hold about 100 bytes each: 20 MB.
+    assert.ok(retained < 2 * 1024 * 1024, `${role}: retained ${retained} bytes for ${CHUNKS} bytes received`);
+    assert.equal(parser.failed, false, 'the parser (and what it holds) is still in use');
+  }
+});
