@@ -117,13 +117,6 @@ export class FrameParser {
     return this.buffered + this.assembled;
   }
 
-  /** Bytes of memory held for input not yet delivered (buffers' capacities). */
-  get retainedBytes(): number {
-    let n = this.assembly === null ? 0 : this.assembly.length;
-    for (let i = 0; i < this.chunks.length; i++) n += this.chunks[i].length;
-    return n;
-  }
-
   push(chunk: Buffer): void {
     if (this.state >= S_FAILED || chunk.length === 0) return;
     this.chunks.push(chunk);

@@ -55,7 +55,7 @@ const NO_BACKPRESSURE: BackpressureOptions = { limit: 0, policy: 'drop' };
  * Past this multiple of the backpressure limit, everything queued for a
  * connection counts, even bytes written in the current iteration.
  */
-export const HARD_CAP_FACTOR = 8;
+const HARD_CAP_FACTOR = 8;
 /** A corked batch this big is handed to the kernel at once, without waiting for the end of the iteration. */
 const EARLY_FLUSH = 128 * 1024;
 /** On 'drain', the socket is refilled from the connection's own queue up to this many bytes. */
@@ -111,6 +111,8 @@ export class WebSocketBase extends EventEmitter implements ConnectionSink, Batch
   private _midFrame = false;
   /** Frames held while the socket is backed up (see outbound.ts). */
   private _out: OutboundQueue | null = null;
+  /** The socket is to be ended once the own queue is written. */
+  private _endWhenDrained = false;
 
   constructor(role: 'server' | 'client', options: SocketOptions = {}) {
     super();
@@ -412,7 +414,6 @@ export class WebSocketBase extends EventEmitter implements ConnectionSink, Batch
     if (this._out !== null) this._endWhenDrained = true;
     else this._socket?.end();
   }
-  private _endWhenDrained = false;
 
   /** @internal */
   _armCloseTimer(): void {
