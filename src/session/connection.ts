@@ -160,7 +160,7 @@ export class Connection {
     if (this.closeSent || this.readyState === CLOSED) return;
     this.closeSent = true;
     this.readyState = CLOSING;
-    this.sink.write(encodeFrame(Opcode.Close, encodeClosePayload(code, reason), { mask: this.mask }), false, FRAME_CLOSE);
+    this.sink.write(encodeFrame(Opcode.Close, encodeClosePayload(code, reason), { mask: this.mask }), false, closeKind(code));
     if (this.closeReceived) this.sink.shutdown(null);
   }
 
@@ -197,7 +197,8 @@ export class Connection {
     if (!this.closeSent) {
       // RFC 6455 §5.5.1: echo the status code we received (and its reason).
       this.closeSent = true;
-      this.sink.write(encodeFrame(Opcode.Close, encodeClosePayload(code === 1005 ? undefined : code, reason), { mask: this.mask }), false, FRAME_CLOSE);
+      // The peer may still be reading what we sent before its close: the echo follows it.
+      this.sink.write(encodeFrame(Opcode.Close, encodeClosePayload(code === 1005 ? undefined : code, reason), { mask: this.mask }), false, FRAME_DATA);
     }
     this.sink.shutdown(null);
   }
@@ -214,6 +215,19 @@ export class Connection {
     if (this.readyState !== CLOSED) this.readyState = CLOSING;
     this.sink.shutdown(error);
   }
+}
+
+/**
+ * Where a close frame goes on a backed-up connection. A close for cause (a
+ * protocol error or a policy: 1002-1011, 1013, 1014; a peer over a limit
+ * such as the backpressure bound, a flood, an invalid message) overtakes the
+ * queued data, which is then never sent: the peer is not reading, and the
+ * close is what must reach it. A normal close (none, 1000, 1001 going away,
+ * 1012 restart, 3000-4999) follows the data already sent, as in ws: a
+ * graceful close loses nothing.
+ */
+function closeKind(code: number | undefined): FrameKind {
+  return code !== undefined && code >= 1002 && code <= 1014 && code !== 1012 ? FRAME_CLOSE : FRAME_DATA;
 }
 
 /** Validates the arguments of close(): throws like the WebSocket API does. */

@@ -61,7 +61,7 @@ test('pings to a backed-up connection: one pong, the latest, written before the 
   assert.deepEqual(callbacks, Array.from({ length: FRAMES }, (_, i) => [i, 'ok']), 'send callbacks in order');
 });
 
-test('close() on a backed-up connection: the close frame goes ahead of the queued data, which is not sent', async () => {
+test('a normal close() on a backed-up connection follows the queued data: nothing is lost', async () => {
   const { ws, peer, callbacks } = await backedUp();
   ws.close(1000, 'bye');
   peer.socket.resume();
@@ -69,7 +69,21 @@ test('close() on a backed-up connection: the close frame goes ahead of the queue
   await new Promise((r) => setTimeout(r, 100));
   const last = peer.frames.at(-1);
   assert.equal(last.opcode, OP.CLOSE, 'nothing after the close frame');
-  assert.deepEqual(parseClose(last.payload).code, 1000);
+  assert.equal(parseClose(last.payload).code, 1000);
+  assert.deepEqual(seqs(peer.frames), Array.from({ length: FRAMES }, (_, i) => i), 'every data frame, in order, before the close');
+  for (let i = 0; i < 100 && callbacks.length < FRAMES; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(callbacks, Array.from({ length: FRAMES }, (_, i) => [i, 'ok']));
+});
+
+test('a close for cause (1008) on a backed-up connection goes ahead of the queued data, which is not sent', async () => {
+  const { ws, peer, callbacks } = await backedUp();
+  ws.close(1008, 'bye');
+  peer.socket.resume();
+  assert.ok(await peer.waitFor(() => peer.frames.some((f) => f.opcode === OP.CLOSE), 8000), 'the close frame arrives');
+  await new Promise((r) => setTimeout(r, 100));
+  const last = peer.frames.at(-1);
+  assert.equal(last.opcode, OP.CLOSE, 'nothing after the close frame');
+  assert.deepEqual(parseClose(last.payload).code, 1008);
   const received = seqs(peer.frames);
   assert.ok(received.length < FRAMES, `${received.length} of ${FRAMES} data frames were written before the close frame`);
   assert.deepEqual(received, Array.from({ length: received.length }, (_, i) => i), 'what was sent is a prefix, in order');
