@@ -10,16 +10,22 @@ export interface NodeClientOptions<T extends ClientTypeMap = ClientTypeMap> exte
   /**
    * Options of the underlying WebSocket (docs/websocket.md): `headers`,
    * `origin`, TLS options (`ca`, `rejectUnauthorized`...), `maxPayload`,
-   * `closeTimeout` (here 5 000 ms by default)...
+   * `closeTimeout` (here 5 000 ms by default), `maxPayload` (here 16 MiB by
+   * default)...
    */
   socket?: SocketOptions;
 }
 
+/** Largest message accepted from the server unless `socket.maxPayload` says otherwise. */
+const CLIENT_MAX_PAYLOAD = 16 * 1024 * 1024;
+
 /** The application-protocol client (docs/client.md). */
 export class WebSocketNodeClient<T extends ClientTypeMap = ClientTypeMap> extends ClientCore<T> {
   constructor(url: string | URL, options: NodeClientOptions<T> = {}) {
-    // A server that never answers our close frame should not hold close() for the 30 s server default.
-    const socketOptions: SocketOptions = { closeTimeout: 5000, ...options.socket };
+    // A server that never answers our close frame should not hold close() for
+    // the 30 s server default; and an application client has no use for the
+    // 100 MiB messages the ws-compatible default allows a server to send.
+    const socketOptions: SocketOptions = { closeTimeout: 5000, maxPayload: CLIENT_MAX_PAYLOAD, ...options.socket };
     super(String(url), options, { createSocket: (u, protocols) => new WebSocket(u, protocols, socketOptions) });
   }
 }

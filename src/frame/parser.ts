@@ -2,9 +2,18 @@
 // `push()`, in chunks split at any byte boundary; complete messages and
 // control frames come out through the sink. It never touches a socket.
 //
-// Payloads are sliced from the input chunks whenever a frame lies within one
-// chunk (no copy); masked payloads are unmasked in place, so callers hand over
-// ownership of the chunks they push.
+// A frame that lies within one chunk is delivered as a slice of it (no copy);
+// masked payloads are unmasked in place, so callers hand over ownership of the
+// chunks they push.
+//
+// Memory is bounded by the bytes received, whatever their framing: the data
+// of a fragmented message (or of a frame trickling in as small chunks) is
+// copied into one buffer per message, grown as bytes arrive and never beyond
+// maxPayload, and the few bytes left between frames (a partial header, a
+// partial control frame) are moved into a small buffer of their own. So a
+// peer that sends a message as a million 1-byte fragments makes us hold
+// about a million bytes, not a million Buffer objects (or the socket chunks
+// they would slice).
 
 import { MAX_CONTROL_PAYLOAD, Opcode } from './constants.js';
 import { isValidCloseCode } from './close-codes.js';
@@ -23,7 +32,11 @@ export interface ParserSink {
   onMessage(data: Buffer, isBinary: boolean): void;
   onPing(payload: Buffer): void;
   onPong(payload: Buffer): void;
-  /** A close frame. `code` is 1005 when the frame had no payload. */
+  /**
+   * A close frame. `code` is 1005 when the frame had no payload. The parser
+   * stops there: bytes after a close frame, even in the same chunk, are
+   * discarded (RFC 6455 §5.5.1).
+   */
   onClose(code: number, reason: Buffer): void;
   /** A protocol violation; the parser stops and ignores further input. */
   onError(error: ProtocolError): void;
@@ -46,6 +59,13 @@ const EMPTY = Buffer.alloc(0);
 const S_HEADER = 0;
 const S_PAYLOAD = 1;
 const S_FAILED = 2;
+/** A close frame was read; input is ignored from then on. */
+const S_CLOSED = 3;
+
+/** The first buffer of a message assembled from pieces holds at least this much. */
+const MIN_ASSEMBLY = 1024;
+/** Smallest average size of the input chunks a partial unfragmented frame may wait in. */
+const MIN_CHUNK = 1024;
 
 export class FrameParser {
   private readonly sink: ParserSink;
@@ -55,6 +75,7 @@ export class FrameParser {
   private readonly checkUtf8: boolean;
 
   // Input queue: chunks not consumed yet, the offset into the first one.
+  // Between push() calls it holds at most one small buffer (see spill()).
   private chunks: Buffer[] = [];
   private offset = 0;
   private buffered = 0;
@@ -65,11 +86,16 @@ export class FrameParser {
   private opcode = 0;
   private masked = false;
   private payloadLength = 0;
+  /** Bytes of the current data frame's payload already copied into `assembly`. */
+  private frameRead = 0;
   private maskKey = new Uint8Array(4);
 
-  // The message being assembled from fragments.
+  // The message being assembled: data frames that did not arrive whole are
+  // copied into `assembly` (capacity <= maxPayload); `messageLength` counts
+  // the bytes of the message's complete frames.
   private messageOpcode = 0;
-  private fragments: Buffer[] = [];
+  private assembly: Buffer | null = null;
+  private assembled = 0;
   private messageLength = 0;
   private utf8: Utf8Validator | null = null;
 
@@ -88,22 +114,38 @@ export class FrameParser {
 
   /** Bytes received but not yet consumed by a complete frame. */
   get bufferedBytes(): number {
-    return this.buffered;
+    return this.buffered + this.assembled;
   }
 
   push(chunk: Buffer): void {
-    if (this.state === S_FAILED || chunk.length === 0) return;
+    if (this.state >= S_FAILED || chunk.length === 0) return;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
-    while (this.state !== S_FAILED) {
+    for (;;) {
       if (this.state === S_HEADER) {
-        if (!this.readHeader()) return;
-      } else if (this.buffered >= this.payloadLength) {
-        this.readPayload();
+        if (!this.readHeader()) break;
+      } else if (this.state === S_PAYLOAD) {
+        if (this.opcode >= 0x8) {
+          // Control frames carry at most 125 bytes: wait for all of them.
+          if (this.buffered < this.payloadLength) break;
+          this.readControl();
+        } else if (this.frameRead === 0 && this.fin && this.opcode !== Opcode.Continuation) {
+          // An unfragmented message: delivered as a slice when it is all
+          // here; until then its chunks wait as they are (copied once, at
+          // the end) while they average MIN_CHUNK bytes or more. Smaller
+          // ones would cost more in Buffer objects than they carry: the
+          // payload then goes to the assembly buffer instead.
+          if (this.buffered >= this.payloadLength) this.readWhole();
+          else if (this.chunks.length * MIN_CHUNK <= this.buffered) break;
+          else if (!this.readPiece()) break;
+        } else if (!this.readPiece()) {
+          break;
+        }
       } else {
         return;
       }
     }
+    if (this.buffered > 0 && (this.state === S_HEADER || this.opcode >= 0x8)) this.spill();
   }
 
   /** Drops buffered input and any partial message (after close or failure). */
@@ -111,11 +153,32 @@ export class FrameParser {
     this.chunks = [];
     this.offset = 0;
     this.buffered = 0;
-    this.fragments = [];
+    this.dropMessage();
+    if (this.state < S_FAILED) this.state = S_HEADER;
+  }
+
+  private dropMessage(): void {
+    this.assembly = null;
+    this.assembled = 0;
     this.messageLength = 0;
     this.messageOpcode = 0;
+    this.frameRead = 0;
     this.utf8?.reset();
-    if (this.state !== S_FAILED) this.state = S_HEADER;
+  }
+
+  /**
+   * Moves the few bytes left over after the last complete frame (a partial
+   * header or control frame: under 140 bytes) into a buffer of their own, so
+   * the input queue never keeps a large socket chunk alive, nor a list of
+   * tiny ones.
+   */
+  private spill(): void {
+    if (this.chunks.length === 1 && this.offset === 0 && this.chunks[0].length <= 256) return;
+    const out = Buffer.allocUnsafeSlow(this.buffered);
+    this.copyOut(out, 0, this.buffered);
+    this.chunks = [out];
+    this.offset = 0;
+    this.buffered = out.length;
   }
 
   private byteAt(index: number): number {
@@ -134,38 +197,45 @@ export class FrameParser {
   /** Takes `n` bytes off the queue: a slice when possible, a copy otherwise. */
   private take(n: number): Buffer {
     if (n === 0) return EMPTY;
-    this.buffered -= n;
     const first = this.chunks[0];
     const left = first.length - this.offset;
     if (n < left) {
       const out = first.subarray(this.offset, this.offset + n);
       this.offset += n;
+      this.buffered -= n;
       return out;
     }
     if (n === left) {
       const out = this.offset === 0 ? first : first.subarray(this.offset);
       this.chunks.shift();
       this.offset = 0;
+      this.buffered -= n;
       return out;
     }
     const out = Buffer.allocUnsafe(n);
-    let written = 0;
-    while (written < n) {
+    this.copyOut(out, 0, n);
+    return out;
+  }
+
+  /** Moves `n` queued bytes into `out` at `pos`, consuming them. */
+  private copyOut(out: Buffer, pos: number, n: number): void {
+    this.buffered -= n;
+    const end = pos + n;
+    while (pos < end) {
       const c = this.chunks[0];
       const avail = c.length - this.offset;
-      const want = n - written;
+      const want = end - pos;
       if (avail <= want) {
-        c.copy(out, written, this.offset);
-        written += avail;
+        c.copy(out, pos, this.offset);
+        pos += avail;
         this.chunks.shift();
         this.offset = 0;
       } else {
-        c.copy(out, written, this.offset, this.offset + want);
+        c.copy(out, pos, this.offset, this.offset + want);
         this.offset += want;
-        written += want;
+        pos += want;
       }
     }
-    return out;
   }
 
   private skip(n: number): void {
@@ -186,8 +256,9 @@ export class FrameParser {
   private fail(message: string, code: ProtocolErrorCode, closeCode: number): false {
     this.state = S_FAILED;
     this.chunks = [];
+    this.offset = 0;
     this.buffered = 0;
-    this.fragments = [];
+    this.dropMessage();
     this.sink.onError(new ProtocolError(message, code, closeCode));
     return false;
   }
@@ -271,6 +342,9 @@ export class FrameParser {
         1009,
       );
     }
+    if (!control && this.messageLength + len > MAX_BUFFER) {
+      return this.fail('Message length exceeds what this platform can buffer', 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', 1009);
+    }
     if (masked) {
       this.maskKey[0] = this.byteAt(headerSize);
       this.maskKey[1] = this.byteAt(headerSize + 1);
@@ -287,43 +361,94 @@ export class FrameParser {
     return true;
   }
 
-  private readPayload(): void {
+  /** A whole unfragmented message, all buffered: delivered as a slice, uncopied. */
+  private readWhole(): void {
     const payload = this.take(this.payloadLength);
     if (this.masked && payload.length > 0) applyMask(payload, this.maskKey);
     this.state = S_HEADER;
+    if (this.opcode === Opcode.Text && this.checkUtf8 && !isUtf8(payload)) {
+      this.fail('Invalid UTF-8 in text message', 'WS_ERR_INVALID_UTF8', 1007);
+      return;
+    }
+    this.sink.onMessage(payload, this.opcode === Opcode.Binary);
+  }
+
+  /**
+   * Copies what is buffered of the current data frame into the message's
+   * assembly buffer. Returns false when the frame is not complete yet.
+   */
+  private readPiece(): boolean {
+    const n = Math.min(this.payloadLength - this.frameRead, this.buffered);
+    if (n > 0) {
+      this.reserve(this.assembled + n);
+      this.copyOut(this.assembly!, this.assembled, n);
+      this.assembled += n;
+      this.frameRead += n;
+    }
+    if (this.frameRead < this.payloadLength) return false;
+    const length = this.payloadLength;
+    const start = this.assembled - length;
+    if (this.masked && length > 0) applyMask(this.assembly!, this.maskKey, start, this.assembled);
+    this.frameRead = 0;
+    this.messageLength += length;
+    this.state = S_HEADER;
     const opcode = this.opcode;
-    if (opcode >= 0x8) {
-      this.controlFrame(opcode, payload);
-      return;
-    }
     if (opcode !== Opcode.Continuation) this.messageOpcode = opcode;
-    const text = this.messageOpcode === Opcode.Text && this.checkUtf8;
-    if (this.fin && opcode !== Opcode.Continuation) {
-      // The common case: an unfragmented message, delivered without copying.
-      this.messageOpcode = 0;
-      if (text && !isUtf8(payload)) {
+    const whole = this.fin && opcode !== Opcode.Continuation;
+    if (this.messageOpcode === Opcode.Text && this.checkUtf8) {
+      const piece = length === 0 ? EMPTY : this.assembly!.subarray(start, this.assembled);
+      const valid = whole
+        ? isUtf8(piece)
+        : (this.utf8 ??= new Utf8Validator()).push(piece) && (!this.fin || this.utf8.finish());
+      if (!valid) {
         this.fail('Invalid UTF-8 in text message', 'WS_ERR_INVALID_UTF8', 1007);
-        return;
-      }
-      this.sink.onMessage(payload, opcode === Opcode.Binary);
-      return;
-    }
-    if (text) {
-      if (this.utf8 === null) this.utf8 = new Utf8Validator();
-      if (!this.utf8.push(payload) || (this.fin && !this.utf8.finish())) {
-        this.fail('Invalid UTF-8 in text message', 'WS_ERR_INVALID_UTF8', 1007);
-        return;
+        return false;
       }
     }
-    if (payload.length > 0) this.fragments.push(payload);
-    this.messageLength += payload.length;
-    if (!this.fin) return;
+    if (!this.fin) return true;
     const isBinary = this.messageOpcode === Opcode.Binary;
-    const data = this.fragments.length === 1 ? this.fragments[0] : Buffer.concat(this.fragments, this.messageLength);
-    this.fragments = [];
+    const data = this.assembled === 0 ? EMPTY : this.assembly!.subarray(0, this.assembled);
+    this.assembly = null;
+    this.assembled = 0;
     this.messageLength = 0;
     this.messageOpcode = 0;
     this.sink.onMessage(data, isBinary);
+    return true;
+  }
+
+  /**
+   * Makes the assembly buffer hold `needed` bytes. It grows by doubling with
+   * the bytes that actually arrived (a header's claimed length is not
+   * allocated up front), never past maxPayload, and never past the message's
+   * known size when the frame is a whole message.
+   */
+  private reserve(needed: number): void {
+    const current = this.assembly;
+    if (current !== null && current.length >= needed) return;
+    let capacity = Math.max(needed, current === null ? MIN_ASSEMBLY : current.length * 2);
+    const whole = this.fin && this.opcode !== Opcode.Continuation;
+    const ceiling = whole ? this.payloadLength : this.maxPayload > 0 ? this.maxPayload : MAX_BUFFER;
+    if (capacity > ceiling) capacity = Math.max(ceiling, needed);
+    // allocUnsafeSlow: an own allocation, never a slice of the shared pool.
+    const next = Buffer.allocUnsafeSlow(capacity);
+    if (current !== null && this.assembled > 0) current.copy(next, 0, 0, this.assembled);
+    this.assembly = next;
+  }
+
+  private readControl(): void {
+    const payload = this.take(this.payloadLength);
+    if (this.masked && payload.length > 0) applyMask(payload, this.maskKey);
+    this.state = S_HEADER;
+    this.controlFrame(this.opcode, payload);
+  }
+
+  /** RFC 6455 §5.5.1: after a close frame, no more data; later bytes are dropped. */
+  private closed(): void {
+    this.state = S_CLOSED;
+    this.chunks = [];
+    this.offset = 0;
+    this.buffered = 0;
+    this.dropMessage();
   }
 
   private controlFrame(opcode: number, payload: Buffer): void {
@@ -334,6 +459,7 @@ export class FrameParser {
     } else {
       // RFC 6455 §5.5.1: an optional 2-byte code, then an optional UTF-8 reason.
       if (payload.length === 0) {
+        this.closed();
         this.sink.onClose(1005, EMPTY);
         return;
       }
@@ -351,6 +477,7 @@ export class FrameParser {
         this.fail('Invalid UTF-8 in close reason', 'WS_ERR_INVALID_UTF8', 1007);
         return;
       }
+      this.closed();
       this.sink.onClose(code, reason);
     }
   }

@@ -262,7 +262,7 @@ export class Router implements SessionHost, OutboundGate {
   admit(peer: Peer): boolean {
     const bp = this.options.backpressure;
     if (bp === false) return true;
-    const queued = peer.ws.bufferedAmount;
+    const queued = peer.ws._backlog;
     if (queued <= bp.limit) return true;
     if (bp.policy === 'drop') {
       this.counters.dropped++;

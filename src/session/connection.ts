@@ -18,10 +18,25 @@ export const CLOSING = 2;
 export const CLOSED = 3;
 export type ReadyState = typeof CONNECTING | typeof OPEN | typeof CLOSING | typeof CLOSED;
 
+/**
+ * What a write carries, for a binding that queues frames: control frames
+ * may be sent ahead of queued data (at a frame boundary), automatic pongs
+ * may replace one another, and nothing follows a close frame.
+ */
+export const FRAME_DATA = 0;
+export const FRAME_CONTROL = 1;
+export const FRAME_AUTO_PONG = 2;
+export const FRAME_CLOSE = 3;
+export type FrameKind = typeof FRAME_DATA | typeof FRAME_CONTROL | typeof FRAME_AUTO_PONG | typeof FRAME_CLOSE;
+
 /** What the state machine asks of its binding. */
 export interface ConnectionSink {
-  /** Bytes to put on the wire, in order. `more`: the next write continues this frame. */
-  write(bytes: Buffer, more?: boolean): void;
+  /**
+   * Bytes to put on the wire. `more`: the next write continues this frame.
+   * `kind` (default FRAME_DATA) says what the frame is; a binding that
+   * writes everything in order may ignore it.
+   */
+  write(bytes: Buffer, more?: boolean, kind?: FrameKind): void;
   deliverMessage(data: Buffer, isBinary: boolean): void;
   deliverPing(payload: Buffer): void;
   deliverPong(payload: Buffer): void;
@@ -145,13 +160,13 @@ export class Connection {
     if (this.closeSent || this.readyState === CLOSED) return;
     this.closeSent = true;
     this.readyState = CLOSING;
-    this.sink.write(encodeFrame(Opcode.Close, encodeClosePayload(code, reason), { mask: this.mask }));
+    this.sink.write(encodeFrame(Opcode.Close, encodeClosePayload(code, reason), { mask: this.mask }), false, closeKind(code));
     if (this.closeReceived) this.sink.shutdown(null);
   }
 
   private control(opcode: number, payload: Buffer): boolean {
     if (this.readyState !== OPEN || this.closeSent) return false;
-    this.sink.write(encodeFrame(opcode, payload, { mask: this.mask }));
+    this.sink.write(encodeFrame(opcode, payload, { mask: this.mask }), false, FRAME_CONTROL);
     return true;
   }
 
@@ -165,7 +180,7 @@ export class Connection {
     // RFC 6455 §5.5.2: answer with a pong carrying the same payload, unless a
     // close frame was already sent.
     if (this.autoPong && this.readyState === OPEN && !this.closeSent) {
-      this.sink.write(encodeFrame(Opcode.Pong, payload, { mask: this.mask }));
+      this.sink.write(encodeFrame(Opcode.Pong, payload, { mask: this.mask }), false, FRAME_AUTO_PONG);
     }
     this.sink.deliverPing(payload);
   }
@@ -182,7 +197,8 @@ export class Connection {
     if (!this.closeSent) {
       // RFC 6455 §5.5.1: echo the status code we received (and its reason).
       this.closeSent = true;
-      this.sink.write(encodeFrame(Opcode.Close, encodeClosePayload(code === 1005 ? undefined : code, reason), { mask: this.mask }));
+      // The peer may still be reading what we sent before its close: the echo follows it.
+      this.sink.write(encodeFrame(Opcode.Close, encodeClosePayload(code === 1005 ? undefined : code, reason), { mask: this.mask }), false, FRAME_DATA);
     }
     this.sink.shutdown(null);
   }
@@ -194,11 +210,24 @@ export class Connection {
     this.closeReason = EMPTY;
     if (!this.closeSent && this.readyState !== CLOSED) {
       this.closeSent = true;
-      this.sink.write(encodeFrame(Opcode.Close, encodeClosePayload(error.closeCode), { mask: this.mask }));
+      this.sink.write(encodeFrame(Opcode.Close, encodeClosePayload(error.closeCode), { mask: this.mask }), false, FRAME_CLOSE);
     }
     if (this.readyState !== CLOSED) this.readyState = CLOSING;
     this.sink.shutdown(error);
   }
+}
+
+/**
+ * Where a close frame goes on a backed-up connection. A close for cause (a
+ * protocol error or a policy: 1002-1011, 1013, 1014; a peer over a limit
+ * such as the backpressure bound, a flood, an invalid message) overtakes the
+ * queued data, which is then never sent: the peer is not reading, and the
+ * close is what must reach it. A normal close (none, 1000, 1001 going away,
+ * 1012 restart, 3000-4999) follows the data already sent, as in ws: a
+ * graceful close loses nothing.
+ */
+function closeKind(code: number | undefined): FrameKind {
+  return code !== undefined && code >= 1002 && code <= 1014 && code !== 1012 ? FRAME_CLOSE : FRAME_DATA;
 }
 
 /** Validates the arguments of close(): throws like the WebSocket API does. */

@@ -8,9 +8,10 @@ import type { ClientRequest } from 'node:http';
 import { MAX_CONTROL_PAYLOAD } from '../frame/constants.js';
 import { toBuffer } from '../frame/encoder.js';
 import type { ProtocolError } from '../frame/errors.js';
-import { CLOSED, CLOSING, CONNECTING, Connection, OPEN, checkClose, type ConnectionSink, type ReadyState } from './connection.js';
+import { CLOSED, CLOSING, CONNECTING, Connection, FRAME_DATA, OPEN, checkClose, type ConnectionSink, type FrameKind, type ReadyState } from './connection.js';
 import { CloseEvent, ErrorEvent, MessageEvent, WsEvent, type EventListenerLike } from './events.js';
-import { corkForTurn } from './write-batch.js';
+import { OutboundQueue } from './outbound.js';
+import { batch, type Batched } from './write-batch.js';
 
 export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
 export type SendData = string | Buffer | ArrayBuffer | ArrayBufferView;
@@ -29,9 +30,16 @@ export interface SocketOptions {
  * Per-connection bound on bytes queued for sending. Past `limit`, a send is
  * either dropped (counted, reported) or the connection is closed with
  * `closeCode`, so a peer that stops reading cannot grow server memory.
+ *
+ * The bound applies to what the peer failed to take: bytes still queued from
+ * earlier event-loop iterations (plus, once there are such bytes, everything
+ * queued after them). Writes of the current iteration alone never trigger it,
+ * however large the burst, so a fast reader is not punished for a big
+ * broadcast; an absolute cap of HARD_CAP_FACTOR times `limit` on everything
+ * queued still bounds a connection's memory within one iteration.
  */
 export interface BackpressureOptions {
-  /** Bytes queued in the socket above which the policy applies. 0 = no limit. */
+  /** Bytes the peer failed to take above which the policy applies. 0 = no limit. */
   limit: number;
   /** 'drop': refuse the message; 'close': close the connection. */
   policy: 'drop' | 'close';
@@ -43,6 +51,16 @@ export interface BackpressureOptions {
 
 const NO_BACKPRESSURE: BackpressureOptions = { limit: 0, policy: 'drop' };
 
+/**
+ * Past this multiple of the backpressure limit, everything queued for a
+ * connection counts, even bytes written in the current iteration.
+ */
+const HARD_CAP_FACTOR = 8;
+/** A corked batch this big is handed to the kernel at once, without waiting for the end of the iteration. */
+const EARLY_FLUSH = 128 * 1024;
+/** On 'drain', the socket is refilled from the connection's own queue up to this many bytes. */
+const REFILL = 64 * 1024;
+
 const kWs = Symbol('ws-node-server.websocket');
 const DEFAULT_CLOSE_TIMEOUT = 30_000;
 const EMPTY = Buffer.alloc(0);
@@ -53,7 +71,7 @@ type SocketWithWs = Duplex & { [kWs]?: WebSocketBase };
  * Shared implementation. The exported `WebSocket` (client.ts) adds the
  * client constructor; server connections are created with `fromSocket`.
  */
-export class WebSocketBase extends EventEmitter implements ConnectionSink {
+export class WebSocketBase extends EventEmitter implements ConnectionSink, Batched {
   static readonly CONNECTING = CONNECTING;
   static readonly OPEN = OPEN;
   static readonly CLOSING = CLOSING;
@@ -83,6 +101,18 @@ export class WebSocketBase extends EventEmitter implements ConnectionSink {
   private _closeEmitted = false;
   private _paused = false;
   private _listenerMap: Map<unknown, (...args: unknown[]) => void> | null = null;
+  // Outbound state (see write()). Corked for this iteration and queued for a flush slice.
+  private _inBatch = false;
+  /** Bytes written into the corked socket since it was last uncorked. */
+  private _corked = 0;
+  /** Bytes written since this connection's last batch flush (not yet offered to the kernel as a batch). */
+  private _fresh = 0;
+  /** The last socket write was a frame header whose payload comes next. */
+  private _midFrame = false;
+  /** Frames held while the socket is backed up (see outbound.ts). */
+  private _out: OutboundQueue | null = null;
+  /** The socket is to be ended once the own queue is written. */
+  private _endWhenDrained = false;
 
   constructor(role: 'server' | 'client', options: SocketOptions = {}) {
     super();
@@ -115,9 +145,20 @@ export class WebSocketBase extends EventEmitter implements ConnectionSink {
   get isPaused(): boolean {
     return this._paused;
   }
-  /** Bytes queued in the socket and not yet handed to the kernel. */
+  /** Bytes queued (in the socket and in the connection's own queue) and not yet handed to the kernel. */
   get bufferedAmount(): number {
-    return this._socket === null ? 0 : this._socket.writableLength;
+    return this._socket === null ? 0 : this._socket.writableLength + (this._out === null ? 0 : this._out.bytes);
+  }
+
+  /**
+   * @internal What the peer failed to take: 0 while everything queued was
+   * written in the current iteration (or since this connection's last batch
+   * flush); once bytes from earlier iterations are still queued, everything
+   * queued. The measure the backpressure bound applies to.
+   */
+  get _backlog(): number {
+    const total = this.bufferedAmount;
+    return total > this._fresh ? total : 0;
   }
   /** Messages refused by the 'drop' backpressure policy on this connection. */
   get droppedMessages(): number {
@@ -185,8 +226,10 @@ export class WebSocketBase extends EventEmitter implements ConnectionSink {
   private _overLimit(): boolean {
     const bp = this._backpressure;
     if (bp.limit === 0 || this._socket === null) return false;
-    const queued = this._socket.writableLength;
+    const queued = this.bufferedAmount;
     if (queued <= bp.limit) return false;
+    // Over the limit only by this iteration's writes: a burst, not a slow reader.
+    if (queued <= this._fresh && queued <= bp.limit * HARD_CAP_FACTOR) return false;
     if (bp.policy === 'drop') {
       this._dropped++;
       bp.onLimit?.(this, 'drop', queued);
@@ -272,13 +315,66 @@ export class WebSocketBase extends EventEmitter implements ConnectionSink {
 
   private _pendingCb: ((err?: Error | null) => void) | undefined = undefined;
 
-  write(bytes: Buffer, more?: boolean): void {
+  /**
+   * Writes go into the socket, corked until this connection's flush slice
+   * (write-batch.ts) or until the batch passes EARLY_FLUSH bytes. Once the
+   * socket is backed up (it needs a 'drain' and holds bytes offered to the
+   * kernel earlier), whole frames wait in the connection's own queue
+   * instead, where control frames can overtake data.
+   */
+  write(bytes: Buffer, more?: boolean, kind?: FrameKind): void {
     const socket = this._socket;
     if (socket === null || socket.destroyed) return;
-    if (socket.writableCorked === 0) corkForTurn(socket);
+    if (!this._inBatch) {
+      this._inBatch = true;
+      socket.cork();
+      batch(this);
+    }
+    const n = bytes.length;
+    this._fresh += n;
+    if (this._out !== null || (socket.writableNeedDrain && !this._midFrame && socket.writableLength > this._corked)) {
+      (this._out ??= new OutboundQueue()).push(bytes, more === true ? undefined : this._pendingCb, more === true, kind ?? FRAME_DATA);
+      return;
+    }
     const cb = this._pendingCb;
     if (cb !== undefined && more !== true) socket.write(bytes, cb);
     else socket.write(bytes);
+    this._midFrame = more === true;
+    if ((this._corked += n) >= EARLY_FLUSH && more !== true) {
+      socket.uncork();
+      socket.cork();
+      this._corked = 0;
+    }
+  }
+
+  /** @internal The flush slice reached this connection: hand its batch to the kernel. */
+  _flushBatch(): number {
+    this._inBatch = false;
+    this._fresh = 0;
+    const n = this._corked;
+    this._corked = 0;
+    const socket = this._socket;
+    if (socket !== null && socket.writableCorked > 0) socket.uncork();
+    return n;
+  }
+
+  /** @internal The socket drained: refill it from the own queue; 'drain' once that is empty. */
+  _drained(): void {
+    const out = this._out;
+    const socket = this._socket;
+    if (out !== null && socket !== null) {
+      const cork = socket.writableCorked === 0;
+      if (cork) socket.cork();
+      out.moveTo(socket, Math.max(REFILL, socket.writableHighWaterMark));
+      if (cork) socket.uncork();
+      if (!out.empty) return;
+      this._out = null;
+      if (this._endWhenDrained) {
+        socket.end();
+        return;
+      }
+    }
+    this.emit('drain');
   }
 
   deliverMessage(data: Buffer, isBinary: boolean): void {
@@ -303,14 +399,20 @@ export class WebSocketBase extends EventEmitter implements ConnectionSink {
       // the peer's FIN is seen) and discarded.
       socket.removeListener('data', socketOnData);
       this._emitError(failed);
-      socket.end();
+      this._end();
       this._armCloseTimer();
       return;
     }
     // RFC 6455 §7.1.1: the server closes the TCP connection first; the
     // client waits for it (with a timeout) so the server can reuse its port.
-    if (this._conn.role === 'server') socket.end();
+    if (this._conn.role === 'server') this._end();
     this._armCloseTimer();
+  }
+
+  /** @internal Ends the socket once the own queue (holding at least the close frame) is written. */
+  _end(): void {
+    if (this._out !== null) this._endWhenDrained = true;
+    else this._socket?.end();
   }
 
   /** @internal */
@@ -347,6 +449,10 @@ export class WebSocketBase extends EventEmitter implements ConnectionSink {
       this._closeTimer = null;
     }
     this._conn.transportClosed();
+    if (this._out !== null) {
+      this._out.fail(new Error('Message not sent: the connection closed'));
+      this._out = null;
+    }
     if (this._closeEmitted) return;
     this._closeEmitted = true;
     const socket = this._socket as SocketWithWs | null;
@@ -501,8 +607,12 @@ function socketOnData(this: SocketWithWs, chunk: Buffer): void {
 function socketOnEnd(this: SocketWithWs): void {
   // The peer half-closed. Finish our side; 'close' follows.
   const ws = this[kWs];
-  if (ws !== undefined) ws._conn.readyState = CLOSING;
-  this.end();
+  if (ws === undefined) {
+    this.end();
+    return;
+  }
+  ws._conn.readyState = CLOSING;
+  ws._end();
 }
 
 function socketOnClose(this: SocketWithWs): void {
@@ -519,7 +629,7 @@ function socketOnError(this: SocketWithWs): void {
 }
 
 function socketOnDrain(this: SocketWithWs): void {
-  this[kWs]?.emit('drain');
+  this[kWs]?._drained();
 }
 
 function noop(): void {}

@@ -221,3 +221,14 @@ describe('regressions', () => {
     assert.deepEqual(ev, [{ type: 'message', data: Buffer.from([1, 2]), isBinary: true }]);
   });
 });
+
+describe('after a close frame', () => {
+  test('frames in the same chunk after a close frame are discarded (RFC 6455 §5.5.1)', () => {
+    const ev = parse([bytes(0x88, 0x02, 0x03, 0xe8, 0x81, 0x01, 0x61, 0x89, 0x00)]);
+    assert.deepEqual(ev, [{ type: 'close', code: 1000, reason: '' }]);
+  });
+  test('and so are later chunks', () => {
+    const ev = parse([bytes(0x88, 0x00), bytes(0x81, 0x01, 0x61)]);
+    assert.deepEqual(ev, [{ type: 'close', code: 1005, reason: '' }]);
+  });
+});

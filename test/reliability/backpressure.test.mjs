@@ -12,13 +12,15 @@ const PAD = 'p'.repeat(16 * 1024);
 /**
  * Pushes to `session` until they are refused even after a pause: the kernel
  * grows a loopback socket's buffers as they fill, so one refusal is not yet a
- * stable state. Bounded in rounds and pushes.
+ * stable state. Bounded in rounds and pushes. Two pushes per iteration: the
+ * bound applies to what is left over from earlier iterations, so larger
+ * bursts could queue past the answers' headroom (up to the hard cap).
  */
 async function fillUntilRefused(server, session) {
   for (let round = 0, pushes = 0; round < 100; round++) {
     let written = 0;
     while (pushes++ < 20000 && session.send('fill', PAD)) {
-      if (++written % 8 === 0) await new Promise((r) => setImmediate(r));
+      if (++written % 2 === 0) await new Promise((r) => setImmediate(r));
     }
     if (written === 0 || !session.connected) return;
     await new Promise((r) => setTimeout(r, 20));
@@ -106,4 +108,25 @@ test('backpressure: false lets a queue grow (the opt-out exists and is explicit)
   assert.equal(ctx.server.stats.dropped + ctx.server.stats.closedForBackpressure, 0);
   c.ws.terminate();
   await ctx.server.close();
+});
+
+test('a burst within one iteration is not backpressure: 20 broadcasts of 64 KiB reach a reader that keeps up, no 1013', async () => {
+  const events = [];
+  const ctx = await startServer((s) => {
+    simpleAuth(s);
+    s.on('backpressure', (session, action) => events.push([session?.alias, action]));
+  }, { rateLimit: false }); // the default bound: 1 MiB, then close 1013
+  const reader = await LeanClient.login(ctx.url, { name: 'reader' });
+  const pad = 'b'.repeat(64 * 1024);
+  // 1.25 MiB written in one iteration: more than the bound, all of it taken
+  // by the reader as fast as the network allows.
+  let written = 0;
+  for (let seq = 0; seq < 20; seq++) written += ctx.server.broadcast('tick', null, { seq, pad });
+  assert.equal(written, 20);
+  await until(() => reader.ticks === 20, 'all 20 broadcasts', 8000);
+  assert.equal(reader.outOfOrder, 0);
+  assert.deepEqual(events, []);
+  assert.equal(ctx.server.stats.closedForBackpressure, 0);
+  assert.equal(reader.ws.readyState, 1);
+  await closeAll(ctx, []);
 });

@@ -94,9 +94,10 @@ test('default policy: the slow client is closed with 1013 at the bound; readers 
   assert.equal(ctx.server.stats.closedForBackpressure, 1);
   assert.equal(ctx.server.stats.dropped, 0);
   assert.deepEqual(events.map((e) => [e.alias, e.action]), [['slow', 'close']]);
-  // The close frame waits behind the queue; the close timeout (500 ms in
-  // these tests) then destroys a peer that still does not read, so its
-  // session ends without a close handshake (1006).
+  // The close frame goes ahead of the frames still queued, but behind the
+  // bytes already in the socket; the close timeout (500 ms in these tests)
+  // then destroys a peer that still does not read, so its session ends
+  // without a close handshake (1006).
   await until(() => closes.length === 1, 'onConnectionClose', 8000);
   assert.deepEqual(closes, [['slow', 1006]]);
   slow.ws.terminate();

@@ -43,12 +43,14 @@ describe('backpressure', () => {
     let written = 0;
     let refused = 0;
     let maxQueued = 0;
-    // Bounded: 1,000 rounds of 64 KiB, yielding so the socket can flush to the kernel.
+    // Bounded: 1,000 rounds of 64 KiB, one per iteration, so each is offered
+    // to the kernel before the next (the bound is on what the peer does not
+    // take; a burst within one iteration is the next test's subject).
     for (let i = 0; i < 1000 && refused < 20; i++) {
       if (ws.sendPrepared(frame)) written++;
       else refused++;
       maxQueued = Math.max(maxQueued, ws.bufferedAmount);
-      if (i % 10 === 0) await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
     }
     assert.equal(refused, 20, 'sends were refused once the peer stopped reading');
     assert.ok(written > 0);
@@ -80,6 +82,42 @@ describe('backpressure', () => {
     const closed = new Promise((r) => client.on('close', (code, reason) => r([code, reason.toString()])));
     client.resume();
     assert.deepEqual(await closed, [1013, 'Backpressure limit exceeded']);
+  });
+});
+
+describe('backpressure: bursts and the hard cap', () => {
+  test('20 x 64 KiB sent in one iteration to a reader that keeps up: all delivered, no close (bound 1 MiB)', async () => {
+    const { wss, url } = await listen({ backpressure: { limit: 1024 * 1024, policy: 'close' } });
+    const connected = once(wss, 'connection');
+    const client = new WebSocket(url);
+    const received = [];
+    client.on('message', (m) => received.push(m.readUInt32BE(0)));
+    await once(client, 'open');
+    const [ws] = await connected;
+    for (let seq = 0; seq < 20; seq++) {
+      const data = Buffer.alloc(64 * 1024);
+      data.writeUInt32BE(seq, 0);
+      ws.send(data);
+    }
+    for (let i = 0; i < 500 && received.length < 20; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(received, Array.from({ length: 20 }, (_, i) => i));
+    assert.equal(wss.stats.closedForBackpressure, 0);
+    assert.equal(ws.readyState, WebSocket.OPEN);
+    client.terminate();
+  });
+
+  test('within one iteration, everything queued is capped at 8 x the limit', async () => {
+    const limit = 64 * 1024;
+    const { wss, port } = await listen({ backpressure: { limit, policy: 'drop' } });
+    const connected = once(wss, 'connection');
+    rawPeer(port, upgrade(), { stopReading: true });
+    const [ws] = await connected;
+    const frame = prepareFrame(Buffer.alloc(16 * 1024), true);
+    let written = 0;
+    for (let i = 0; i < 10000; i++) if (ws.sendPrepared(frame)) written++;
+    assert.ok(written < 10000 && ws.droppedMessages === 10000 - written, `${written} written`);
+    assert.ok(ws.bufferedAmount <= 8 * limit + frame.length, `queued ${ws.bufferedAmount}`);
+    assert.ok(ws.bufferedAmount > 4 * limit, 'a burst is not held to the limit itself');
   });
 });
 
