@@ -45,7 +45,10 @@ if (target === 'app') {
 
 const connections = () => (target === 'app' ? server.stats.connections : server.clients.size);
 
-function memory() {
+async function memory() {
+  // Let the last writes finish first: batches are flushed in slices over a
+  // few event-loop iterations, and until then they hold their connections.
+  await new Promise((resolve) => setTimeout(resolve, 250));
   for (let i = 0; i < 3; i++) globalThis.gc();
   const m = process.memoryUsage();
   return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, connections: connections() };
