@@ -2,14 +2,13 @@
 // machine) to a node:net / node:tls socket. Used for both the server's
 // per-connection object and the Node client (see client.ts).
 
-import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type { ClientRequest } from 'node:http';
 import { MAX_CONTROL_PAYLOAD } from '../frame/constants.js';
 import { toBuffer } from '../frame/encoder.js';
 import type { ProtocolError } from '../frame/errors.js';
 import { CLOSED, CLOSING, CONNECTING, Connection, FRAME_DATA, OPEN, checkClose, type ConnectionSink, type FrameKind, type ReadyState } from './connection.js';
-import { CloseEvent, ErrorEvent, MessageEvent, WsEvent, type EventListenerLike } from './events.js';
+import { BrowserEvents } from './event-target.js';
 import { OutboundQueue } from './outbound.js';
 import { batch, type Batched } from './write-batch.js';
 
@@ -71,7 +70,7 @@ type SocketWithWs = Duplex & { [kWs]?: WebSocketBase };
  * Shared implementation. The exported `WebSocket` (client.ts) adds the
  * client constructor; server connections are created with `fromSocket`.
  */
-export class WebSocketBase extends EventEmitter implements ConnectionSink, Batched {
+export class WebSocketBase extends BrowserEvents implements ConnectionSink, Batched {
   static readonly CONNECTING = CONNECTING;
   static readonly OPEN = OPEN;
   static readonly CLOSING = CLOSING;
@@ -100,7 +99,6 @@ export class WebSocketBase extends EventEmitter implements ConnectionSink, Batch
   private _closeTimeout: number;
   private _closeEmitted = false;
   private _paused = false;
-  private _listenerMap: Map<unknown, (...args: unknown[]) => void> | null = null;
   // Outbound state (see write()). Corked for this iteration and queued for a flush slice.
   private _inBatch = false;
   /** Bytes written into the corked socket since it was last uncorked. */
@@ -469,107 +467,12 @@ export class WebSocketBase extends EventEmitter implements ConnectionSink, Batch
     this.emit('close', code, c.closeReason);
   }
 
-  // ---- browser-style API ----
-
-  addEventListener(type: string, listener: EventListenerLike<never>, options?: { once?: boolean }): void {
-    if (typeof listener !== 'function' && (typeof listener !== 'object' || listener === null)) return;
-    const map = (this._listenerMap ??= new Map());
-    const key = listenerKey(type, listener);
-    if (map.has(key)) return;
-    const call = (ev: WsEvent): void => {
-      if (typeof listener === 'function') (listener as (e: WsEvent) => void).call(this, ev);
-      else (listener as { handleEvent(e: WsEvent): void }).handleEvent(ev);
-    };
-    let wrapper: (...args: unknown[]) => void;
-    if (type === 'message') {
-      wrapper = ((data: Buffer | ArrayBuffer | Buffer[] | Blob, isBinary: boolean) => {
-        call(new MessageEvent(isBinary ? data : (data as Buffer).toString(), this));
-      }) as never;
-    } else if (type === 'close') {
-      wrapper = ((code: number, reason: Buffer) => {
-        call(new CloseEvent(code, reason.toString(), this._conn.closeReceived && this._conn.closeSent, this));
-      }) as never;
-    } else if (type === 'error') {
-      wrapper = ((err: Error) => call(new ErrorEvent(err, this))) as never;
-    } else if (type === 'open') {
-      wrapper = (() => call(new WsEvent('open', this))) as never;
-    } else {
-      return;
-    }
-    if (options?.once) {
-      const registered = (...args: unknown[]): void => {
-        map.delete(key);
-        wrapper(...args);
-      };
-      map.set(key, registered);
-      this.once(type, registered);
-      return;
-    }
-    map.set(key, wrapper);
-    this.on(type, wrapper);
-  }
-
-  removeEventListener(type: string, listener: EventListenerLike<never>): void {
-    const key = listenerKey(type, listener);
-    const wrapper = this._listenerMap?.get(key);
-    if (wrapper === undefined) return;
-    this._listenerMap!.delete(key);
-    this.removeListener(type, wrapper);
-  }
-
-  get onopen(): ((ev: WsEvent) => void) | null {
-    return this._getHandler('open');
-  }
-  set onopen(fn: ((ev: WsEvent) => void) | null) {
-    this._setHandler('open', fn);
-  }
-  get onmessage(): ((ev: MessageEvent) => void) | null {
-    return this._getHandler('message');
-  }
-  set onmessage(fn: ((ev: MessageEvent) => void) | null) {
-    this._setHandler('message', fn);
-  }
-  get onclose(): ((ev: CloseEvent) => void) | null {
-    return this._getHandler('close');
-  }
-  set onclose(fn: ((ev: CloseEvent) => void) | null) {
-    this._setHandler('close', fn);
-  }
-  get onerror(): ((ev: ErrorEvent) => void) | null {
-    return this._getHandler('error');
-  }
-  set onerror(fn: ((ev: ErrorEvent) => void) | null) {
-    this._setHandler('error', fn);
-  }
-
-  private _handlers: Record<string, ((ev: never) => void) | null> | null = null;
-  private _getHandler<E>(type: string): ((ev: E) => void) | null {
-    return (this._handlers?.[type] as ((ev: E) => void) | null | undefined) ?? null;
-  }
-  private _setHandler(type: string, fn: ((ev: never) => void) | null): void {
-    const handlers = (this._handlers ??= {});
-    const old = handlers[type];
-    if (old) this.removeEventListener(type, old as EventListenerLike<never>);
-    handlers[type] = typeof fn === 'function' ? fn : null;
-    if (typeof fn === 'function') this.addEventListener(type, fn as EventListenerLike<never>);
+  /** @internal Both close frames were exchanged (CloseEvent.wasClean). */
+  _wasClean(): boolean {
+    return this._conn.closeReceived && this._conn.closeSent;
   }
 }
 
-function listenerKey(type: string, listener: unknown): unknown {
-  // One map for all types: key on the listener and the type together.
-  let perType = typeKeys.get(listener as object);
-  if (perType === undefined) {
-    perType = new Map();
-    typeKeys.set(listener as object, perType);
-  }
-  let key = perType.get(type);
-  if (key === undefined) {
-    key = { type };
-    perType.set(type, key);
-  }
-  return key;
-}
-const typeKeys = new WeakMap<object, Map<string, object>>();
 
 function convertBinary(data: Buffer, type: BinaryType): Buffer | ArrayBuffer | Buffer[] | Blob {
   if (type === 'nodebuffer') return data;
