@@ -142,3 +142,20 @@ export function connectRaw(port, { path = '/', protocols, extraHeaders, earlyDat
     });
   });
 }
+
+/**
+ * A WebSocketServer on 127.0.0.1:0 with one raw peer connected to it.
+ * Resolves to { wss, ws, peer }; what undoes it is pushed onto `cleanups`.
+ */
+export async function serverWithRawPeer(WebSocketServer, cleanups) {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise((resolve) => wss.once('listening', resolve));
+  cleanups.push(() => {
+    for (const c of wss.clients) c.terminate();
+    wss.close();
+  });
+  const connected = new Promise((resolve) => wss.once('connection', resolve));
+  const peer = await connectRaw(wss.address().port);
+  cleanups.push(() => peer.destroy());
+  return { wss, ws: await connected, peer };
+}

@@ -5,7 +5,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { WebSocketServer, WebSocket } from '../../dist/esm/index.js';
-import { connectRaw } from '../helpers/raw-client.mjs';
+import { serverWithRawPeer } from '../helpers/raw-client.mjs';
 import { startFakeServer } from '../helpers/fake-server.mjs';
 import { OP, encodeFrame, closePayload } from '../helpers/frames.mjs';
 import { within } from '../helpers/servers.mjs';
@@ -21,13 +21,7 @@ const frames = (mask) => Buffer.concat([
 ]);
 
 test('server: a text frame in the same chunk after the close frame is not delivered', async () => {
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-  await once(wss, 'listening');
-  cleanups.push(() => { for (const c of wss.clients) c.terminate(); wss.close(); });
-  const connected = once(wss, 'connection');
-  const peer = await connectRaw(wss.address().port);
-  cleanups.push(() => peer.destroy());
-  const [ws] = await connected;
+  const { ws, peer } = await serverWithRawPeer(WebSocketServer, cleanups);
   const events = [];
   ws.on('message', (m) => events.push(['message', m.toString()]));
   ws.on('ping', () => events.push(['ping']));

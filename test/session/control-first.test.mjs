@@ -6,9 +6,8 @@
 // peer that reads again afterwards.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { WebSocketServer } from '../../dist/esm/index.js';
-import { connectRaw } from '../helpers/raw-client.mjs';
+import { serverWithRawPeer } from '../helpers/raw-client.mjs';
 import { OP, encodeFrame, parseClose } from '../helpers/frames.mjs';
 
 const FRAMES = 200;
@@ -18,13 +17,7 @@ after(() => cleanups.forEach((f) => f()));
 
 /** A server connection and a raw peer that has stopped reading, with FRAMES x 64 KiB sent to it. */
 async function backedUp() {
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-  await once(wss, 'listening');
-  cleanups.push(() => { for (const c of wss.clients) c.terminate(); wss.close(); });
-  const connected = once(wss, 'connection');
-  const peer = await connectRaw(wss.address().port);
-  cleanups.push(() => peer.destroy());
-  const [ws] = await connected;
+  const { wss, ws, peer } = await serverWithRawPeer(WebSocketServer, cleanups);
   peer.socket.pause();
   const callbacks = [];
   for (let seq = 0; seq < FRAMES; seq++) {
