@@ -28,13 +28,13 @@ const browserOnly = {
   },
 };
 
-export async function buildBrowser({ outdir = 'dist/browser', entry = ENTRY, log = console.log } = {}) {
+export async function buildBrowser({ outdir = 'dist/browser', entry = ENTRY, log = console.log, sourcemap = true } = {}) {
   mkdirSync(outdir, { recursive: true });
   const common = {
     entryPoints: [entry],
     bundle: true,
     minify: true,
-    sourcemap: true,
+    sourcemap,
     platform: 'browser',
     // Private class fields and methods are used as is (Chrome 91, Firefox 90, Safari 15).
     target: 'es2022',

@@ -1,32 +1,57 @@
-// Build: tsc emits ESM + .d.ts + source maps into dist/esm (one file per
-// module, so coverage maps back to src/); esbuild bundles the CommonJS entry
-// points into dist/cjs.
+// Build:
+//   dist/esm      tsc: ES modules + .d.ts, one file per module.
+//   dist/cjs      esbuild, not bundled: the same modules as CommonJS, one file
+//                 per module (`require('./x.js')` between them), so every
+//                 CommonJS entry point (index, compat, client) loads the same
+//                 module instances: one RequestError, one WebSocket class.
+//                 dist/cjs/index.cjs (src/index.cts) is the root entry.
+//   dist/browser  the browser client bundles (scripts/build-browser.mjs).
+//
+// `node scripts/build.mjs` (npm run build) is the development build: source
+// maps next to dist/esm, which c8 reads to report coverage against src/.
+// `node scripts/build.mjs --release` (npm's prepack) writes no source maps:
+// they would point at src/, which the package does not ship, and the
+// published JavaScript is tsc's output of src/ with only the types removed,
+// readable as it is.
 import { execFileSync } from 'node:child_process';
-import { rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { build } from 'esbuild';
 import { buildBrowser } from './build-browser.mjs';
 
-rmSync('dist', { recursive: true, force: true });
-execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+const release = process.argv.includes('--release');
 
-const cjsEntries = [['index', 'src/index.cts']];
-for (const extra of [['compat', 'src/compat/index.ts'], ['client', 'src/client/index.ts']]) {
-  if (existsSync(extra[1])) cjsEntries.push(extra);
+rmSync('dist', { recursive: true, force: true });
+const tscFlags = release ? ['--sourceMap', 'false', '--inlineSources', 'false'] : [];
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', ...tscFlags], { stdio: 'inherit' });
+
+/** Every module of src/ (the .ts files; .cts entries are built on their own). */
+function modules(dir) {
+  const files = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) files.push(...modules(path));
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) files.push(path);
+  }
+  return files;
 }
-mkdirSync('dist/cjs', { recursive: true });
-for (const [name, entry] of cjsEntries) {
-  await build({
-    entryPoints: [entry],
-    outfile: `dist/cjs/${name}.cjs`,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    sourcemap: true,
-    logLevel: 'warning',
-  });
-}
+
+const cjs = {
+  bundle: false,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  outbase: 'src',
+  outdir: 'dist/cjs',
+  logLevel: 'warning',
+};
+// The modules keep their .js names (dist/cjs/package.json makes .js CommonJS
+// there), so the `./x.js` specifiers of src/ resolve unchanged.
+await build({ ...cjs, entryPoints: modules('src') });
+// src/index.cts -> dist/cjs/index.cjs: requires ./index.js (src/index.ts).
+await build({ ...cjs, entryPoints: ['src/index.cts'], outExtension: { '.js': '.cjs' } });
 writeFileSync('dist/cjs/package.json', JSON.stringify({ type: 'commonjs' }) + '\n');
+
 // The browser builds of the client (ES module and classic script).
-if (existsSync('src/client/browser.ts')) await buildBrowser({ log: () => {} });
-console.log(`built dist/esm (tsc) and dist/cjs (${cjsEntries.map((e) => e[0]).join(', ')})`);
+await buildBrowser({ log: () => {}, sourcemap: !release });
+console.log(`built dist/esm (tsc), dist/cjs (one module per file), dist/browser${release ? ' (release: no source maps)' : ''}`);

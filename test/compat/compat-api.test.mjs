@@ -79,7 +79,7 @@ test('old and new clients share one server: broadcasts, presence and private mes
 
 test('the CommonJS build exposes the compat API', () => {
   const require = createRequire(import.meta.url);
-  const cjs = require('../../dist/cjs/compat.cjs');
+  const cjs = require('../../dist/cjs/compat/index.js');
   assert.equal(typeof cjs.WebSocketNodeServer, 'function');
   assert.equal(typeof cjs.WebSocketNodeServer.prototype.OnAuthentication, 'function');
   assert.equal(typeof cjs.WebSocketNodeServer.prototype.StartListening, 'function');
