@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { WebSocket } from '../session/index.js';
+import type { RawData, WebSocket } from '../session/index.js';
 import { runCommand } from './actions.js';
 import { authenticate, type SessionInit } from './auth.js';
 import type { Codec, Command, Decoded, Outcome, PublicClient } from './commands.js';
@@ -72,7 +72,7 @@ export class Router implements SessionHost, OutboundGate {
   // Listeners shared by every connection (`this` is the WebSocket), so an
   // idle connection costs no closures of its own.
   readonly #listeners: {
-    message(this: WebSocket, data: Buffer, isBinary: boolean): void;
+    message(this: WebSocket, data: RawData, isBinary: boolean): void;
     ping(this: WebSocket): void;
     pong(this: WebSocket): void;
     close(this: WebSocket, code: number, reason: Buffer): void;
@@ -89,9 +89,10 @@ export class Router implements SessionHost, OutboundGate {
     const peers = this.peers;
     const router = this;
     this.#listeners = {
-      message(this: WebSocket, data: Buffer, isBinary: boolean) {
+      message(this: WebSocket, data: RawData, isBinary: boolean) {
         const peer = peers.get(this);
-        if (peer !== undefined) router.#onMessage(peer, data, isBinary);
+        // The router's sockets keep binaryType 'nodebuffer': data is a Buffer.
+        if (peer !== undefined) router.#onMessage(peer, data as Buffer, isBinary);
       },
       ping(this: WebSocket) {
         // Control frames cost a token too: a ping flood makes the core queue

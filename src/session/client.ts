@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { buildClientRequest, verifyServerResponse } from '../handshake/client.js';
 import { WebSocketBase, type SocketOptions } from './websocket.js';
 import type { WebSocketServer } from './server.js';
+import type { OtherEvent, WebSocketEvents } from './event-types.js';
 
 export interface ClientOptions extends SocketOptions {
   /** Extra request headers (cannot override the handshake's own). */
@@ -40,6 +41,29 @@ export class WebSocket extends WebSocketBase {
     const list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...(protocols as readonly string[])];
     connect(this, address, list, options ?? {});
   }
+}
+
+/**
+ * The events' listeners typed per event, as @types/ws types them (the
+ * argument lists are in ./event-types.ts); any other event name takes any
+ * listener, as on an EventEmitter. Declarations only: the methods are
+ * EventEmitter's.
+ */
+export interface WebSocket {
+  on<K extends keyof WebSocketEvents>(event: K, listener: (this: WebSocket, ...args: WebSocketEvents[K]) => void): this;
+  on<E extends string | symbol, A extends unknown[]>(event: OtherEvent<E, WebSocketEvents>, listener: (this: WebSocket, ...args: A) => void): this;
+  once<K extends keyof WebSocketEvents>(event: K, listener: (this: WebSocket, ...args: WebSocketEvents[K]) => void): this;
+  once<E extends string | symbol, A extends unknown[]>(event: OtherEvent<E, WebSocketEvents>, listener: (this: WebSocket, ...args: A) => void): this;
+  off<K extends keyof WebSocketEvents>(event: K, listener: (this: WebSocket, ...args: WebSocketEvents[K]) => void): this;
+  off<E extends string | symbol, A extends unknown[]>(event: OtherEvent<E, WebSocketEvents>, listener: (this: WebSocket, ...args: A) => void): this;
+  addListener<K extends keyof WebSocketEvents>(event: K, listener: (this: WebSocket, ...args: WebSocketEvents[K]) => void): this;
+  addListener<E extends string | symbol, A extends unknown[]>(event: OtherEvent<E, WebSocketEvents>, listener: (this: WebSocket, ...args: A) => void): this;
+  removeListener<K extends keyof WebSocketEvents>(event: K, listener: (this: WebSocket, ...args: WebSocketEvents[K]) => void): this;
+  removeListener<E extends string | symbol, A extends unknown[]>(event: OtherEvent<E, WebSocketEvents>, listener: (this: WebSocket, ...args: A) => void): this;
+  prependListener<K extends keyof WebSocketEvents>(event: K, listener: (this: WebSocket, ...args: WebSocketEvents[K]) => void): this;
+  prependListener<E extends string | symbol, A extends unknown[]>(event: OtherEvent<E, WebSocketEvents>, listener: (this: WebSocket, ...args: A) => void): this;
+  prependOnceListener<K extends keyof WebSocketEvents>(event: K, listener: (this: WebSocket, ...args: WebSocketEvents[K]) => void): this;
+  prependOnceListener<E extends string | symbol, A extends unknown[]>(event: OtherEvent<E, WebSocketEvents>, listener: (this: WebSocket, ...args: A) => void): this;
 }
 
 function connect(ws: WebSocket, address: string | URL, protocols: string[], options: ClientOptions): void {

@@ -110,7 +110,7 @@ export class Connection {
    * following sends continue the same message (RFC 6455 §5.4) until one
    * with `fin` true ends it.
    */
-  send(data: string | Buffer | ArrayBuffer | ArrayBufferView, isBinary: boolean, fin = true): boolean {
+  send(data: string | Buffer | ArrayBuffer | ArrayBufferView | readonly Buffer[], isBinary: boolean, fin = true): boolean {
     if (this.readyState !== OPEN) return false;
     const opcode = this.fragmenting ? Opcode.Continuation : isBinary ? Opcode.Binary : Opcode.Text;
     if (typeof data === 'string' && !this.mask && fin && opcode !== Opcode.Continuation) {

@@ -3,6 +3,7 @@
 export { Connection, CONNECTING, OPEN, CLOSING, CLOSED, checkClose, type ConnectionSink, type ConnectionOptions, type ReadyState } from './connection.js';
 export { WebSocketBase, type BinaryType, type SendData, type SocketOptions, type BackpressureOptions } from './websocket.js';
 export { WebSocket, type ClientOptions } from './client.js';
+export type { RawData, WebSocketEvents, WebSocketServerEvents } from './event-types.js';
 export { WebSocketServer, type ServerOptions, type VerifyClientInfo, type VerifyClientSync, type VerifyClientAsync } from './server.js';
 export { WsEvent as Event, MessageEvent, CloseEvent, ErrorEvent } from './events.js';
 

@@ -11,6 +11,7 @@ import { WebSocket } from './client.js';
 import type { BackpressureOptions } from './websocket.js';
 import type { ClientOptions } from './client.js';
 import { OPEN as WS_OPEN } from './connection.js';
+import type { OtherEvent, WebSocketServerEvents } from './event-types.js';
 
 export interface VerifyClientInfo {
   origin: string | undefined;
@@ -79,6 +80,29 @@ export interface ServerOptions {
 const RUNNING = 0;
 const CLOSING = 1;
 const CLOSED = 2;
+
+/**
+ * The events' listeners typed per event, as @types/ws types them (the
+ * argument lists are in ./event-types.ts); any other event name takes any
+ * listener, as on an EventEmitter. Declarations only: the methods are
+ * EventEmitter's.
+ */
+export interface WebSocketServer {
+  on<K extends keyof WebSocketServerEvents>(event: K, listener: (this: WebSocketServer, ...args: WebSocketServerEvents[K]) => void): this;
+  on<E extends string | symbol, A extends unknown[]>(event: OtherEvent<E, WebSocketServerEvents>, listener: (this: WebSocketServer, ...args: A) => void): this;
+  once<K extends keyof WebSocketServerEvents>(event: K, listener: (this: WebSocketServer, ...args: WebSocketServerEvents[K]) => void): this;
+  once<E extends string | symbol, A extends unknown[]>(event: OtherEvent<E, WebSocketServerEvents>, listener: (this: WebSocketServer, ...args: A) => void): this;
+  off<K extends keyof WebSocketServerEvents>(event: K, listener: (this: WebSocketServer, ...args: WebSocketServerEvents[K]) => void): this;
+  off<E extends string | symbol, A extends unknown[]>(event: OtherEvent<E, WebSocketServerEvents>, listener: (this: WebSocketServer, ...args: A) => void): this;
+  addListener<K extends keyof WebSocketServerEvents>(event: K, listener: (this: WebSocketServer, ...args: WebSocketServerEvents[K]) => void): this;
+  addListener<E extends string | symbol, A extends unknown[]>(event: OtherEvent<E, WebSocketServerEvents>, listener: (this: WebSocketServer, ...args: A) => void): this;
+  removeListener<K extends keyof WebSocketServerEvents>(event: K, listener: (this: WebSocketServer, ...args: WebSocketServerEvents[K]) => void): this;
+  removeListener<E extends string | symbol, A extends unknown[]>(event: OtherEvent<E, WebSocketServerEvents>, listener: (this: WebSocketServer, ...args: A) => void): this;
+  prependListener<K extends keyof WebSocketServerEvents>(event: K, listener: (this: WebSocketServer, ...args: WebSocketServerEvents[K]) => void): this;
+  prependListener<E extends string | symbol, A extends unknown[]>(event: OtherEvent<E, WebSocketServerEvents>, listener: (this: WebSocketServer, ...args: A) => void): this;
+  prependOnceListener<K extends keyof WebSocketServerEvents>(event: K, listener: (this: WebSocketServer, ...args: WebSocketServerEvents[K]) => void): this;
+  prependOnceListener<E extends string | symbol, A extends unknown[]>(event: OtherEvent<E, WebSocketServerEvents>, listener: (this: WebSocketServer, ...args: A) => void): this;
+}
 
 export class WebSocketServer extends EventEmitter {
   readonly options: ServerOptions;

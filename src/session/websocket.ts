@@ -13,7 +13,12 @@ import { OutboundQueue } from './outbound.js';
 import { batch, type Batched } from './write-batch.js';
 
 export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
-export type SendData = string | Buffer | ArrayBuffer | ArrayBufferView;
+/**
+ * What send/ping/pong take. A Buffer[] (a 'message' received with binaryType
+ * 'fragments') is sent as one message of its chunks joined, so an echo of
+ * `data` compiles whatever the binaryType.
+ */
+export type SendData = string | Buffer | ArrayBuffer | ArrayBufferView | readonly Buffer[];
 
 export interface SocketOptions {
   maxPayload?: number;
