@@ -20,7 +20,7 @@ const exec = promisify(execFile);
  */
 const MAX_UNPACKED = 900_000;
 
-const SOURCES = ['package.json', 'tsconfig.json', 'README.md', 'CHANGELOG.md', 'src', 'scripts', 'docs'];
+const SOURCES = ['package.json', 'tsconfig.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'src', 'scripts', 'docs'];
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 let work;
 let packed; // npm pack --json output for the tarball
@@ -74,6 +74,7 @@ test('the tarball holds no source maps, no sources, no tests, and is under the s
   assert.deepEqual(paths.filter((p) => p.endsWith('.map')), []);
   assert.deepEqual(paths.filter((p) => !/^(dist\/|docs\/|README\.md$|package\.json$|LICENSE|CHANGELOG\.md$)/.test(p)), []);
   assert.ok(paths.includes('README.md') && paths.some((p) => p.startsWith('docs/')), 'README and docs are packed');
+  assert.ok(paths.includes('LICENSE'), 'the license is packed');
   assert.ok(packed.unpackedSize < MAX_UNPACKED, `unpacked ${packed.unpackedSize} B (bound ${MAX_UNPACKED} B)`);
   // No JavaScript file points at a source map that is not there.
   for (const p of paths.filter((p) => /\.c?js$/.test(p))) {
