@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import vm from 'node:vm';
 import { buildBrowser } from '../../scripts/build-browser.mjs';
 import { FakeSocket } from './fake-socket.mjs';
-import { until } from './wait.mjs';
+import { until } from '../helpers/wait.mjs';
 
 let dir;
 let sizes;
