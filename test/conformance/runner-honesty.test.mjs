@@ -27,13 +27,14 @@ const closeFrame = (code) => serverFrame(OP.CLOSE, closePayload(code));
 /**
  * A minimal echo server: echoes whole text/binary frames, answers pings,
  * fails the connection with 1002 on RSV bits. What it does on a close frame,
- * after failing, and with pings is up to `behaviour`.
+ * after failing, with pings and with messages is up to `behaviour`.
  */
 async function fakeEcho(behaviour = {}) {
   const b = {
     onClose: (peer, code) => { peer.write(closeFrame(code)); peer.end(); },
     onFail: (peer, code) => { peer.write(closeFrame(code)); peer.end(); },
     answerPings: (pings) => pings,
+    echo: (peer, f) => peer.write(serverFrame(f.opcode, f.payload)),
     ...behaviour,
   };
   const fake = await startFakeServer((peer) => {
@@ -51,7 +52,7 @@ async function fakeEcho(behaviour = {}) {
         const f = peer.frames[seen++];
         if (f.opcode !== OP.PING) answer();
         if (f.rsv) { done = true; b.onFail(peer, 1002); break; }
-        if (f.opcode === OP.TEXT || f.opcode === OP.BINARY) peer.write(serverFrame(f.opcode, f.payload));
+        if (f.opcode === OP.TEXT || f.opcode === OP.BINARY) b.echo(peer, f);
         else if (f.opcode === OP.PING) pings.push(f.payload);
         else if (f.opcode === OP.CLOSE) {
           done = true;
@@ -145,6 +146,12 @@ describe('conformance runner honesty', () => {
   test('pongs: only the latest of pending pings is NON-STRICT (§5.5.3), none is FAILED', { timeout: 20000 }, async () => {
     await expectAll(await fakeEcho({ answerPings: (pings) => pings.slice(-1) }), ['2.10'], 'NON-STRICT', /only the latest/);
     await expectAll(await fakeEcho({ answerPings: () => [] }), ['2.10', '2.1'], 'FAILED', /expected/);
+  });
+
+  test('a server that closes on its own right after its answers is FAILED', { timeout: 20000 }, async () => {
+    // The echo and the close leave in one write, so the close is here before the client's.
+    const server = await fakeEcho({ echo: (peer, f) => peer.write(Buffer.concat([serverFrame(f.opcode, f.payload), closeFrame(1000)])) });
+    await expectAll(server, ['1.1.1'], 'FAILED', /close frame before the client's close/);
   });
 
   test('a server that echoes a message changed is FAILED', { timeout: 20000 }, async () => {
