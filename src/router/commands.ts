@@ -22,8 +22,6 @@ export type Command =
   | { kind: 'getAvailability' }
   | { kind: 'update'; alias?: string | null; available?: boolean };
 
-export type CommandKind = Command['kind'];
-
 /**
  * The result of one command. `raw` carries what the application itself passed
  * to `respond(error, data)`, which the legacy protocol forwards verbatim.

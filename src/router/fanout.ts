@@ -14,11 +14,6 @@ export interface OutboundGate {
   admit(peer: Peer): boolean;
 }
 
-/** Writes one push frame to one peer; false when it was not written. */
-export function writeFrame(gate: OutboundGate, peer: Peer, frame: Buffer): boolean {
-  return peer.state === 'open' && gate.admit(peer) && peer.ws.sendPrepared(frame);
-}
-
 /** Writes one pushed message to one peer. */
 export function writeText(gate: OutboundGate, peer: Peer, text: string): boolean {
   return peer.state === 'open' && gate.admit(peer) && peer.ws.sendPrepared(prepareFrame(text, false));

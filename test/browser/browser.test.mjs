@@ -10,6 +10,7 @@ import http from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../helpers/chromium.mjs';
 import { buildBrowser } from '../../scripts/build-browser.mjs';
 import { startApp, restartApp, cred } from '../client/app-server.mjs';
@@ -26,7 +27,7 @@ const pageErrors = [];
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'wsns-browser-test-'));
-  await buildBrowser({ outdir: dir, log: () => {} });
+  await buildBrowser({ outdir: dir, entry: fileURLToPath(new URL('../../src/client/browser.ts', import.meta.url)), log: () => {} });
   web = http.createServer((req, res) => {
     const page = PAGES[req.url];
     const file = { '/client.js': 'client.js', '/client.global.js': 'client.global.js' }[req.url];

@@ -6,14 +6,17 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../helpers/chromium.mjs';
 
-const OUT = 'test-output/demo';
+// Paths are relative to the package root, wherever the test is run from.
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const OUT = `${ROOT}test-output/demo`;
 const WAIT = 10_000;
 let server, browser, port;
 
 async function startDemo(onPort = 0) {
-  const child = spawn(process.execPath, ['examples/chat/server.mjs'], { env: { ...process.env, PORT: String(onPort) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['examples/chat/server.mjs'], { cwd: ROOT, env: { ...process.env, PORT: String(onPort) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));

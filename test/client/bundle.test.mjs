@@ -6,17 +6,20 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import vm from 'node:vm';
 import { buildBrowser } from '../../scripts/build-browser.mjs';
 import { FakeSocket } from './fake-socket.mjs';
-import { until } from './wait.mjs';
+import { until } from '../helpers/wait.mjs';
+
+// The browser entry point, found from here so the test runs from any directory.
+const ENTRY = fileURLToPath(new URL('../../src/client/browser.ts', import.meta.url));
 
 let dir;
 let sizes;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'wsns-browser-'));
-  sizes = await buildBrowser({ outdir: dir, log: () => {} });
+  sizes = await buildBrowser({ outdir: dir, entry: ENTRY, log: () => {} });
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 });
 

@@ -8,7 +8,8 @@ import {
   ConnectionLostError, ClientClosedError, QueueFullError, ProtocolError, ClientError,
 } from '../../dist/esm/client/index.js';
 import { fakeTransport } from './fake-socket.mjs';
-import { until, tick, recordStates } from './wait.mjs';
+import { recordStates } from './states.mjs';
+import { until, sleep } from '../helpers/wait.mjs';
 
 const fast = { initialDelay: 10, maxDelay: 20 };
 
@@ -21,7 +22,7 @@ function make(options = {}) {
 /** Opens the current fake socket and, with credentials, answers the authentication. */
 async function openAndAuth(t, { session = { name: 'ana' }, id = 'self-1' } = {}) {
   t.last.serverOpen();
-  await tick();
+  await sleep();
   const auth = t.last.messages.find((m) => m.type === 'auth');
   if (auth) t.last.serverReply(auth.id, { self: { id, alias: null, available: true, publicData: null, connected: true, groups: [] }, session });
   return auth;
@@ -265,7 +266,7 @@ describe('client core: queue and authentication', () => {
     t.last.serverClose(1001, 'Server shutting down');
     await until(() => t.sockets.length === 2, 'reconnect');
     await openAndAuth(t);
-    await tick();
+    await sleep();
     const again = t.last.messages.find((m) => m.type === 'request');
     assert.equal(again.name, 'late');
     t.last.serverReply(again.id, 'done');
@@ -285,7 +286,7 @@ describe('client core: queue and authentication', () => {
     assert.equal(errors[0].cause.message, 'token service down');
     fail = false;
     t.last.serverOpen();
-    await tick();
+    await sleep();
     t.last.serverError(t.last.messages[0].id, 'internal_error', 'hook crashed');
     await until(() => t.sockets.length === 3, 'a retry after internal_error');
     assert.ok(errors[1] instanceof ServerError && errors[1].code === 'internal_error');
@@ -320,14 +321,14 @@ describe('client core: queue and authentication', () => {
     const pending = client.request('queued-later', null);
     await until(() => t.sockets.length === 2, 'reconnect');
     t.last.serverOpen();
-    await tick();
+    await sleep();
     assert.deepEqual(t.last.messages[0].credentials, { token: 'old' });
     const closed = new Promise((r) => client.onState((e) => e.state === 'closed' && r(e)));
     t.last.serverError(t.last.messages[0].id, 'auth_failed', 'expired');
     const e = await closed;
     assert.ok(e.error instanceof ServerError && e.error.code === 'auth_failed');
     await assert.rejects(pending, (err) => err instanceof ClientClosedError && err.cause === e.error);
-    await tick(50);
+    await sleep(50);
     assert.equal(t.sockets.length, 2, 'no reconnection after a refusal');
   });
 });
@@ -345,7 +346,7 @@ describe('client core: reconnection rules', () => {
       assert.equal(states.at(-1).code, code);
       assert.ok(states.at(-1).error instanceof ClientClosedError);
       await assert.rejects(client.request('y', null), ClientClosedError);
-      await tick(50);
+      await sleep(50);
       assert.equal(t.sockets.length, 1);
     });
   }
@@ -382,7 +383,7 @@ describe('client core: reconnection rules', () => {
     t.last.serverOpen();
     t.last.serverClose(1006);
     assert.equal(client.state, 'closed');
-    await tick(30);
+    await sleep(30);
     assert.equal(t.sockets.length, 1);
   });
 
@@ -393,7 +394,7 @@ describe('client core: reconnection rules', () => {
     assert.equal(client.state, 'closed');
     assert.ok(states.at(-1).error instanceof ProtocolError);
     assert.ok(t.last.closedWith, 'the socket must be closed');
-    await tick(30);
+    await sleep(30);
     assert.equal(t.sockets.length, 1);
   });
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { WebSocketNodeClient, MessageTooLargeError, RequestTimeoutError } from '../../dist/esm/client/index.js';
 import { WebSocket, PROTOCOL_V1 } from '../../dist/esm/index.js';
 import { startApp, cred } from './app-server.mjs';
-import { until } from './wait.mjs';
+import { until } from '../helpers/wait.mjs';
 
 let cleanup = [];
 afterEach(async () => {

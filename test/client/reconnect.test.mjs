@@ -8,7 +8,7 @@ import {
   WebSocketNodeClient, ServerError, RequestTimeoutError, ConnectionLostError, ClientClosedError, QueueFullError,
 } from '../../dist/esm/client/index.js';
 import { startApp, restartApp, cred, nextState, inbox } from './app-server.mjs';
-import { until, tick } from './wait.mjs';
+import { until, sleep } from '../helpers/wait.mjs';
 
 const fast = { initialDelay: 10, maxDelay: 50 };
 let cleanup = [];
@@ -66,7 +66,7 @@ describe('reconnection against the real server', () => {
     await c.authenticate();
     // A slow request keeps the closing server waiting, so the next call meets "shutting down".
     const slow = c.request('delay', 300);
-    await tick(20);
+    await sleep(20);
     const stopping = srv.current.server.close();
     const late = c.request('sum', [1, 2]);
     let answered = false;
@@ -106,7 +106,7 @@ describe('reconnection against the real server', () => {
     const c = client(srv.current.url);
     await c.authenticate(cred('cut'));
     const inflight = c.request('never', null, { timeout: 0 });
-    await tick(20);
+    await sleep(20);
     const reconnecting = nextState(c, 'reconnecting');
     cut(srv.current.server);
     await assert.rejects(inflight, (e) => e instanceof ConnectionLostError && e.closeCode === 1006);
@@ -137,7 +137,7 @@ describe('reconnection against the real server', () => {
     assert.equal(closed.code, 1008);
     assert.ok(closed.error instanceof ClientClosedError);
     // Several backoff windows later, still the one connection.
-    await tick(200);
+    await sleep(200);
     assert.equal(srv.current.connections, 1);
     assert.equal(c.state, 'closed');
   });
@@ -149,7 +149,7 @@ describe('reconnection against the real server', () => {
     await assert.rejects(c.authenticate({ user: 'x', pass: 'no' }), (e) => e.code === 'auth_failed');
     await assert.rejects(c.authenticate({ user: 'x', pass: 'no' }), (e) => e.code === 'auth_failed');
     assert.equal((await closed).code, 1008);
-    await tick(200);
+    await sleep(200);
     assert.equal(srv.current.connections, 1);
   });
 
@@ -164,7 +164,7 @@ describe('reconnection against the real server', () => {
     const e = await closed;
     assert.ok(e.error instanceof ServerError && e.error.code === 'auth_failed');
     await assert.rejects(queued, (err) => err instanceof ClientClosedError && err.cause === e.error);
-    await tick(200);
+    await sleep(200);
     assert.equal(srv.current.connections, 1);
   });
 
@@ -220,7 +220,7 @@ describe('reconnection against the real server', () => {
     await until(() => c.state === 'authenticated' && attempts.length === 1, 'back after the first cut');
     cut(srv.current.server); // lost again before resetAfter: attempt 2
     await until(() => c.state === 'authenticated' && attempts.length === 2, 'back after the second cut');
-    await tick(400); // healthy for longer than resetAfter
+    await sleep(400); // healthy for longer than resetAfter
     cut(srv.current.server);
     await until(() => c.state === 'authenticated' && attempts.length === 3, 'back after the third cut');
     assert.deepEqual(attempts, [1, 2, 1]);

@@ -6,7 +6,8 @@ import { WebSocketNodeClient, ServerError, RequestTimeoutError, RequestAbortedEr
 import { PROTOCOL_V1 } from '../../dist/esm/index.js';
 import { PROTOCOL } from '../../dist/esm/client/index.js';
 import { startApp, cred, nextState, inbox } from './app-server.mjs';
-import { until, recordStates } from './wait.mjs';
+import { recordStates } from './states.mjs';
+import { until } from '../helpers/wait.mjs';
 
 const fast = { initialDelay: 10, maxDelay: 50 };
 

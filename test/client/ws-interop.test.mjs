@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { WebSocketServer as WsServer, WebSocket as WsWebSocket } from 'ws';
 import { WebSocketNodeClient, PROTOCOL, ProtocolError, ClientClosedError } from '../../dist/esm/client/index.js';
 import { startApp, cred, nextState, inbox } from './app-server.mjs';
-import { until, tick } from './wait.mjs';
+import { until, sleep } from '../helpers/wait.mjs';
 
 const fast = { initialDelay: 10, maxDelay: 50 };
 let cleanup = [];
@@ -89,7 +89,7 @@ describe('Node client <-> ws WebSocketServer', () => {
     const c = client(`ws://127.0.0.1:${srv.port}/`);
     const closed = await nextState(c, 'closed');
     assert.ok(closed.error instanceof ProtocolError);
-    await tick(100);
+    await sleep(100);
     assert.equal(srv.connections, 1);
   });
 
@@ -135,7 +135,7 @@ describe('Node client <-> ws WebSocketServer', () => {
     const closed = nextState(c, 'closed');
     await assert.rejects(c.request('bye'), (e) => e.closeCode === 1008);
     assert.equal((await closed).code, 1008);
-    await tick(100);
+    await sleep(100);
     assert.equal(srv.connections, 2);
     await assert.rejects(c.request('echo', 1), ClientClosedError);
   });

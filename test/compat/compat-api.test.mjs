@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { WebSocketNodeServer, SocketSession } from '../../dist/esm/compat/index.js';
-import { startServer, login, legacyLogin, closeAll, within } from '../router/helpers.mjs';
+import { startServer, login, legacyLogin, closeAll } from '../router/helpers.mjs';
+import { within } from '../helpers/wait.mjs';
 
 function app(s) {
   s.OnAuthentication(async (cred, startSessionWith, response) => {

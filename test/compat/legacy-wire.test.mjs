@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocketNodeServer } from '../../dist/esm/compat/index.js';
-import { startServer, TestClient, legacyLogin, login, closeAll, barrier, within } from '../router/helpers.mjs';
+import { startServer, TestClient, legacyLogin, login, closeAll, barrier } from '../router/helpers.mjs';
+import { within } from '../helpers/wait.mjs';
 
 function app(s) {
   s.OnAuthentication((cred, startSessionWith, response) => {

@@ -13,7 +13,8 @@ import http from 'node:http';
 import ts from 'typescript';
 import * as compat from '../../dist/esm/compat/index.js';
 import { WebSocket } from '../../dist/esm/index.js';
-import { TestClient, legacyLogin, within, barrier } from '../router/helpers.mjs';
+import { TestClient, legacyLogin, barrier } from '../router/helpers.mjs';
+import { within, until } from '../helpers/wait.mjs';
 
 const README = process.env.WSNS_SEED_README ?? fileURLToPath(new URL('../../../shared/seed/ws-node-server-0.2.3-README.txt', import.meta.url));
 
@@ -160,7 +161,7 @@ test('the 0.2.3 README examples run unchanged against ws-node-server/compat', as
 
     const joeToken = joe.session.token;
     await joe.close();
-    await within((async () => { while (!db.removed.includes(joeToken)) await new Promise((r) => setTimeout(r, 5)); })(), 'token removed');
+    await until(() => db.removed.includes(joeToken), 'token removed');
     await stranger.close();
     await root.close();
     assert.deepEqual(errors, []);

@@ -8,7 +8,7 @@ import { startFakeServer } from '../helpers/fake-server.mjs';
 import { record, bytesOf } from '../helpers/client-log.mjs';
 import { OP, encodeFrame, closePayload, parseClose } from '../helpers/frames.mjs';
 import { acceptFor } from '../helpers/handshake.mjs';
-import { within } from '../helpers/servers.mjs';
+import { within } from '../helpers/wait.mjs';
 
 const WAIT = 3000;
 
@@ -406,7 +406,7 @@ describe(`client conformance (${targetName})`, () => {
         });
       });
       try {
-        const seen = await within(response, WAIT, "'unexpected-response'");
+        const seen = await within(response, "'unexpected-response'", WAIT);
         assert.deepEqual(seen, { status: 403, why: 'because', body: 'denied', errorsSoFar: 0 });
         assert.equal(log.opened, false);
       } finally {

@@ -4,11 +4,11 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocketServer, targetName } from '../helpers/target.mjs';
-import { listen, closeServer, within } from '../helpers/servers.mjs';
+import { listen, closeServer } from '../helpers/servers.mjs';
 import { connectRaw } from '../helpers/raw-client.mjs';
 import { record } from '../helpers/client-log.mjs';
 import { OP, close as closeFrame, text, binary as binaryFrame, ping, cont, encodeFrame, parseClose } from '../helpers/frames.mjs';
-import { framesToEvents } from '../helpers/conformance-runner.mjs';
+import { framesToEvents, tcpEnding } from '../helpers/conformance-runner.mjs';
 
 const WAIT = 3000;
 
@@ -41,7 +41,9 @@ describe(`server lifecycle (${targetName})`, () => {
         assert.equal(events[0].code, 4000);
         assert.equal(events[0].reason.toString(), 'server is done');
         await conn.send(closeFrame(4000, 'ok'));
-        assert.ok(await conn.waitFor(() => conn.ended || conn.gone, WAIT), 'server did not close TCP after the close handshake');
+        await conn.waitFor(() => conn.ended || conn.gone, WAIT);
+        // RFC 6455 §5.5.1, §7.1.1: after the handshake the server closes TCP, cleanly.
+        assert.equal(tcpEnding(conn), 'fin', 'server did not close TCP with a FIN after the close handshake');
         const s = side();
         assert.ok(await s.log.waitFor(() => s.log.closeEvent !== null, WAIT), "no 'close' event on the server side");
         assert.equal(s.log.closeEvent.code, 4000);
@@ -126,6 +128,7 @@ describe(`server lifecycle (${targetName})`, () => {
       try {
         await conn.send([text('a'), text('b'), text('c'), closeFrame(1001, 'going away')]);
         await conn.waitFor(() => conn.ended || conn.gone, WAIT);
+        assert.equal(tcpEnding(conn), 'fin', 'server did not close TCP with a FIN after the close handshake');
         const s = side();
         await s.log.waitFor(() => s.log.closeEvent !== null, WAIT);
         assert.deepEqual(s.log.order, ['message', 'message', 'message', 'close']);
@@ -142,7 +145,7 @@ describe(`server lifecycle (${targetName})`, () => {
       const conn = await connectRaw(port);
       try {
         await conn.send(text('bad', { rsv: 4 }));
-        await within(conn.waitFor(() => conn.ended || conn.gone, WAIT), WAIT + 500, 'TCP close');
+        assert.ok(await conn.waitFor(() => conn.ended || conn.gone, WAIT), 'server kept TCP open after a protocol error');
         const s = side();
         assert.ok(await s.log.waitFor(() => s.log.closeEvent !== null, WAIT), "no 'close' event");
         assert.ok(s.log.errors.length >= 1, "ws emits 'error' on the socket for a protocol error");

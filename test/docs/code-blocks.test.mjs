@@ -317,6 +317,8 @@ async function typeCheck() {
       moduleResolution: 'NodeNext',
       lib: ['ES2022', 'DOM'],
       types: ['node'],
+      // Found from the package root, wherever the test is run from.
+      typeRoots: [join(root, 'node_modules', '@types')],
       skipLibCheck: true,
       noUnusedLocals: false,
     },

@@ -5,16 +5,19 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import { WebSocket } from '../../dist/esm/index.js';
 import { makeSelfSignedCert } from '../helpers/tls-cert.mjs';
 
+// Paths below are relative to the package root, wherever the test is run from.
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const children = [];
 after(() => children.forEach((c) => c.kill('SIGKILL')));
 
 /** Starts an example on a free port; resolves with its first line of output. */
 async function start(file, env = {}) {
-  const child = spawn(process.execPath, [file], { env: { ...process.env, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [file], { cwd: ROOT, env: { ...process.env, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
   child.stdout.on('data', (d) => (out += d));
@@ -28,7 +31,7 @@ const next = (ws) => new Promise((r, j) => { ws.once('message', (d) => r(d.toStr
 
 test('echo-server.mjs + echo-client.mjs', async () => {
   const { port } = await start('examples/echo-server.mjs');
-  const client = spawn(process.execPath, ['examples/echo-client.mjs', `ws://127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const client = spawn(process.execPath, ['examples/echo-client.mjs', `ws://127.0.0.1:${port}`], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(client);
   let out = '';
   client.stdout.on('data', (d) => (out += d));
@@ -76,7 +79,7 @@ test('attach-http.mjs with node-client.mjs: auth, requests, errors, plain HTTP a
   const { port } = await start('examples/attach-http.mjs');
   const plain = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text());
   assert.match(plain, /plain HTTP still works/);
-  const client = spawn(process.execPath, ['examples/node-client.mjs', `ws://127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const client = spawn(process.execPath, ['examples/node-client.mjs', `ws://127.0.0.1:${port}`], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(client);
   let out = '';
   client.stdout.on('data', (d) => (out += d));

@@ -7,9 +7,12 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 
 const run = promisify(execFile);
-const dir = join(process.cwd(), 'test-output', 'dropin');
+// Inside the package, so `import 'ws-node-server'` resolves to it (self-reference).
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const dir = join(ROOT, 'test-output', 'dropin');
 mkdirSync(dir, { recursive: true });
 
 // ws README style, ESM: server + client in one process.
@@ -65,7 +68,7 @@ async function outputs(program, ext) {
   for (const pkg of ['ws', 'ws-node-server']) {
     const file = join(dir, `${pkg}.${ext}`);
     writeFileSync(file, program(pkg));
-    const { stdout } = await run(process.execPath, [file], { cwd: process.cwd(), timeout: 10_000 });
+    const { stdout } = await run(process.execPath, [file], { cwd: ROOT, timeout: 10_000 });
     results.push(stdout.trim());
   }
   return results;

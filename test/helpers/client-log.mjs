@@ -1,7 +1,7 @@
 // Records everything a ws-compatible WebSocket (client or server side) emits,
 // so tests can wait for a condition with a bound and then assert on it.
 import { EventEmitter } from 'node:events';
-import { waitUntil } from './fake-server.mjs';
+import { changedWithin } from './wait.mjs';
 
 // One bus for every recorded socket, so a wait can depend on both ends of a connection.
 const bus = new EventEmitter();
@@ -16,7 +16,7 @@ export function record(ws) {
     pongs: [],
     closeEvent: null, // { code, reason }
     order: [], // event names in the order they happened
-    waitFor: (predicate, ms) => waitUntil(bus, predicate, ms),
+    waitFor: (predicate, ms) => changedWithin(bus, predicate, ms),
   };
   const note = (name) => { log.order.push(name); bus.emit('change'); };
   ws.on('open', () => { log.opened = true; note('open'); });

@@ -6,21 +6,7 @@ import net from 'node:net';
 import { EventEmitter } from 'node:events';
 import { FrameReader } from './frames.mjs';
 import { buildSwitchingResponse, parseHead } from './handshake.mjs';
-
-/** Wait until predicate() holds or ms pass; resolves to whether it held. */
-export function waitUntil(emitter, predicate, ms) {
-  if (predicate()) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const check = () => { if (predicate()) finish(true); };
-    const timer = setTimeout(() => finish(false), ms);
-    const finish = (v) => {
-      clearTimeout(timer);
-      emitter.removeListener('change', check);
-      resolve(v);
-    };
-    emitter.on('change', check);
-  });
-}
+import { changedWithin } from './wait.mjs';
 
 export class FakePeer extends EventEmitter {
   constructor(socket, head) {
@@ -65,7 +51,7 @@ export class FakePeer extends EventEmitter {
   }
 
   waitFor(predicate, ms) {
-    return waitUntil(this, predicate, ms);
+    return changedWithin(this, predicate, ms);
   }
 
   /** Wait for the first client frame with `opcode`; null if none arrives in time. */

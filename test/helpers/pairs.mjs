@@ -1,7 +1,8 @@
 // Connect one client to one server and hand both ends to a test, recorded.
 import http from 'node:http';
-import { listen, within, closeServer } from './servers.mjs';
+import { listen, closeServer } from './servers.mjs';
 import { record } from './client-log.mjs';
+import { within } from './wait.mjs';
 
 export const WAIT = 3000;
 
@@ -32,7 +33,7 @@ export async function openPair(ServerClass, ClientClass, {
     await closeServer(wss);
   };
   try {
-    const side = await within(connected, WAIT, "server 'connection'");
+    const side = await within(connected, "server 'connection'", WAIT);
     await clog.waitFor(() => clog.opened || clog.closeEvent, WAIT);
     if (!clog.opened) throw new Error(`client did not open: ${clog.errors.map((e) => e.message).join('; ')}`);
     return { wss, port, client, clog, ...side, cleanup };

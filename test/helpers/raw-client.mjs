@@ -2,8 +2,10 @@
 // handshake by hand, then lets a test write arbitrary bytes and observe
 // every frame the server sends and when the server closes TCP.
 import net from 'node:net';
+import { EventEmitter } from 'node:events';
 import { FrameReader } from './frames.mjs';
 import { acceptFor, buildUpgradeRequest, newKey, parseHead } from './handshake.mjs';
+import { changedWithin } from './wait.mjs';
 
 export class RawConnection {
   constructor(socket) {
@@ -14,7 +16,8 @@ export class RawConnection {
     this.ended = false; // server sent FIN
     this.closed = false; // socket fully closed
     this.errors = [];
-    this.waiters = new Set();
+    this.changes = new EventEmitter();
+    this.changes.setMaxListeners(100);
     socket.on('data', (chunk) => {
       this.bytesReceived += chunk.length;
       for (const f of this.reader.push(chunk)) this.frames.push(f);
@@ -26,24 +29,12 @@ export class RawConnection {
   }
 
   #wake() {
-    for (const w of [...this.waiters]) w();
+    this.changes.emit('change');
   }
 
   /** Resolve true when `predicate()` holds, false after `timeoutMs`. */
   waitFor(predicate, timeoutMs) {
-    if (predicate()) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const check = () => {
-        if (predicate()) finish(true);
-      };
-      const timer = setTimeout(() => finish(false), timeoutMs);
-      const finish = (v) => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve(v);
-      };
-      this.waiters.add(check);
-    });
+    return changedWithin(this.changes, predicate, timeoutMs);
   }
 
   get gone() {

@@ -8,9 +8,10 @@ import { WebSocketServer as WsServer } from 'ws';
 import { WebSocket, targetName } from '../helpers/target.mjs';
 import { openPair, echo, WAIT } from '../helpers/pairs.mjs';
 import { record, bytesOf } from '../helpers/client-log.mjs';
-import { closeServer, within } from '../helpers/servers.mjs';
+import { closeServer } from '../helpers/servers.mjs';
 import { makeSelfSignedCert } from '../helpers/tls-cert.mjs';
 import { defineInteropTests } from './scenarios.mjs';
+import { within } from '../helpers/wait.mjs';
 
 describe(`${targetName} client <-> ws server`, () => {
   defineInteropTests(WsServer, WebSocket);
@@ -149,7 +150,7 @@ describe(`${targetName} client <-> ws server`, () => {
         try { client.terminate(); } catch { /* gone */ }
         await closeServer(wss);
         srv.closeAllConnections?.();
-        await within(new Promise((resolve) => srv.close(resolve)), WAIT, 'https server close');
+        await within(new Promise((resolve) => srv.close(resolve)), 'https server close', WAIT);
       };
       return { srv, wss, client, clog, serverLogs, cleanup };
     }

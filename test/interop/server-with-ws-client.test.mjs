@@ -6,8 +6,9 @@ import { WebSocket as WsClient } from 'ws';
 import { WebSocketServer, targetName } from '../helpers/target.mjs';
 import { openPair, echo, httpServer, WAIT } from '../helpers/pairs.mjs';
 import { record, bytesOf } from '../helpers/client-log.mjs';
-import { listen, closeServer, onceWithin } from '../helpers/servers.mjs';
+import { listen, closeServer } from '../helpers/servers.mjs';
 import { defineInteropTests } from './scenarios.mjs';
+import { onceWithin } from '../helpers/wait.mjs';
 
 /** Connect a ws client that is expected to be refused; resolve with what it saw. */
 async function refusedClient(url, protocols) {
@@ -158,7 +159,7 @@ describe(`${targetName} server <-> ws client`, () => {
   test("wss.close() stops listening and emits 'close'", { timeout: 10000 }, async () => {
     const wss = await listen(WebSocketServer);
     const port = wss.address().port;
-    const closed = onceWithin(wss, 'close', WAIT, "wss 'close'");
+    const closed = onceWithin(wss, 'close', "wss 'close'", WAIT);
     wss.close();
     await closed;
     const c = new WsClient(`ws://127.0.0.1:${port}/`);

@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocketNodeServer, SERVER_DEFAULTS } from '../../dist/esm/index.js';
-import { startServer, login, simpleAuth, closeAll, barrier, until, sleep } from './helpers.mjs';
+import { startServer, login, simpleAuth, closeAll, barrier } from './helpers.mjs';
+import { until, sleep } from '../helpers/wait.mjs';
 
 const isPresenceOf = (id) => (m) => m.type === 'presence' && m.client.id === id;
 

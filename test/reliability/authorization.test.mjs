@@ -4,7 +4,8 @@
 // every byte every client received for server-side session data.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, login, legacyLogin, TestClient, within, barrier, closeAll } from './helpers.mjs';
+import { startServer, login, legacyLogin, TestClient, barrier, closeAll } from './helpers.mjs';
+import { within } from '../helpers/wait.mjs';
 
 const SECRET = 'server-side-secret-';
 

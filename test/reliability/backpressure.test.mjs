@@ -4,7 +4,8 @@
 // whatever the policy. Every drop and close is counted and reported.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, simpleAuth, login, LeanClient, within, until, closeAll } from './helpers.mjs';
+import { startServer, simpleAuth, login, LeanClient, closeAll } from './helpers.mjs';
+import { within, until } from '../helpers/wait.mjs';
 
 const LIMIT = 64 * 1024;
 const PAD = 'p'.repeat(16 * 1024);

@@ -9,7 +9,8 @@ import { ERROR_CODES } from '../../dist/esm/index.js';
 import { createV1Codec } from '../../dist/esm/router/protocol-v1.js';
 import { createLegacyCodec } from '../../dist/esm/router/protocol-legacy.js';
 import { rng, fuzzMessage, audit, V1_TEMPLATES, LEGACY_TEMPLATES } from './fuzz-messages.mjs';
-import { startServer, login, legacyLogin, until, closeAll } from './helpers.mjs';
+import { startServer, login, legacyLogin, closeAll } from './helpers.mjs';
+import { until } from '../helpers/wait.mjs';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x0a11ce5);
 const MESSAGES = Number(process.env.FUZZ_MESSAGES ?? 120_000);

@@ -1,16 +1,16 @@
 // Helpers for the reliability tests: the application-layer helpers of
 // test/router, plus raw TCP peers (for what a proper client would never
-// send) and bounded polling. Every wait has a bound, so a missing event
-// fails a test instead of hanging it.
+// send) and memory figures. Waits come from test/helpers/wait.mjs.
 import net from 'node:net';
 import { once } from 'node:events';
 import { after } from 'node:test';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { WebSocket, PROTOCOL_V1 } from '../../dist/esm/index.js';
-import { startServer as start, within } from '../router/helpers.mjs';
+import { startServer as start } from '../router/helpers.mjs';
+import { within } from '../helpers/wait.mjs';
 
-export { within, TestClient, simpleAuth, login, legacyLogin, closeAll, barrier, WAIT_MS } from '../router/helpers.mjs';
+export { TestClient, simpleAuth, login, legacyLogin, closeAll, barrier } from '../router/helpers.mjs';
 
 // Servers a test did not get to close (it failed first) are closed after the
 // file's tests, so one failure cannot keep the process alive.
@@ -23,18 +23,6 @@ export async function startServer(setup, options = {}, Server) {
   started.add(ctx.server.close ? ctx.server : ctx.server.server);
   return ctx;
 }
-
-/** Polls `pred` every few ms until it holds; rejects after `ms`. */
-export async function until(pred, what, ms = 4000) {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-/** Resolves after `ms` (to let a timer of the server's fire; never a timing assertion). */
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** A complete upgrade request head, with extra header lines. */
 export function upgradeRequest(extra = '', path = '/') {

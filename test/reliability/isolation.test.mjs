@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RequestError, WebSocketNodeServer } from '../../dist/esm/index.js';
-import { startServer, simpleAuth, login, legacyLogin, TestClient, within, until, rawPeer, upgradeRequest, closeAll } from './helpers.mjs';
+import { startServer, simpleAuth, login, legacyLogin, TestClient, rawPeer, upgradeRequest, closeAll } from './helpers.mjs';
+import { within, until } from '../helpers/wait.mjs';
 
 const boom = (where) => new Error(`bug in ${where}`);
 

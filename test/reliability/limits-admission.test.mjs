@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocketNodeServer, SERVER_DEFAULTS, WebSocket, PROTOCOL_V1 } from '../../dist/esm/index.js';
-import { startServer, simpleAuth, login, TestClient, within, rawPeer, upgradeRequest, until } from './helpers.mjs';
+import { startServer, simpleAuth, login, TestClient, rawPeer, upgradeRequest } from './helpers.mjs';
+import { within, until } from '../helpers/wait.mjs';
 
 test('the defaults are the documented ones', () => {
   assert.equal(SERVER_DEFAULTS.maxPayload, 1024 * 1024);

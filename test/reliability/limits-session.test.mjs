@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket, PROTOCOL_V1 } from '../../dist/esm/index.js';
-import { startServer, simpleAuth, login, legacyLogin, TestClient, within, until, sleep, closeAll } from './helpers.mjs';
+import { startServer, simpleAuth, login, legacyLogin, TestClient, closeAll } from './helpers.mjs';
+import { within, until, sleep } from '../helpers/wait.mjs';
 
 /** A client whose rate-limit bucket never refills within a test (1 token per ~17 minutes). */
 const FROZEN = { messagesPerSecond: 0.001, burst: 5 };

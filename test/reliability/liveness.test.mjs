@@ -4,7 +4,8 @@
 // does not answer our close frame is dropped after closeTimeout.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, simpleAuth, login, until, sleep, rawPeer, upgradeRequest, closeAll } from './helpers.mjs';
+import { startServer, simpleAuth, login, rawPeer, upgradeRequest, closeAll } from './helpers.mjs';
+import { until, sleep } from '../helpers/wait.mjs';
 
 test('a half-open authenticated peer is reaped by the heartbeat; its session is cleaned up and announced', async () => {
   const closes = [];

@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { WebSocketNodeServer } from '../../dist/esm/index.js';
-import { startServer, simpleAuth, login, legacyLogin, within, until, rawPeer, upgradeRequest } from './helpers.mjs';
+import { startServer, simpleAuth, login, legacyLogin, rawPeer, upgradeRequest } from './helpers.mjs';
+import { within, until } from '../helpers/wait.mjs';
 
 const V1_CLIENTS = 12;
 const LEGACY_CLIENTS = 6;

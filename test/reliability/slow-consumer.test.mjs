@@ -4,7 +4,8 @@
 // clients that read receive every message, in order.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, simpleAuth, LeanClient, within, until, retainedBytes } from './helpers.mjs';
+import { startServer, simpleAuth, LeanClient, retainedBytes } from './helpers.mjs';
+import { within, until } from '../helpers/wait.mjs';
 
 const MESSAGE = 32 * 1024;
 const TOTAL = 48 * 1024 * 1024;

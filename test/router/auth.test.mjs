@@ -2,7 +2,8 @@
 // limits, hooks that throw, and a client leaving in the middle of it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, TestClient, login, simpleAuth, closeAll, within } from './helpers.mjs';
+import { startServer, TestClient, login, simpleAuth, closeAll } from './helpers.mjs';
+import { within, until } from '../helpers/wait.mjs';
 
 test('successful authentication starts a session; the client sees its own public state, never the server-side data', async () => {
   const started = [];
@@ -191,7 +192,7 @@ test('a client that leaves during an async authentication: no presence, close ho
   leaver.sendRaw(JSON.stringify({ type: 'auth', id: 1, credentials: { name: 'ghost', slow: true } }));
   await leaver.close();
   release();
-  await within((async () => { while (closed.length < 1) await new Promise((r) => setTimeout(r, 5)); })(), 'close hook');
+  await until(() => closed.length >= 1, 'close hook');
   assert.deepEqual(closed, ['ghost'], 'the started session still gets its one close call');
   assert.equal(ctx.server.sessionCount, 1, 'only the watcher');
   assert.equal(ctx.server.groupSize('g'), 1);
@@ -212,7 +213,7 @@ test('onConnectionClose runs exactly once per session, with code and session int
   await a.close();
   b.ws.terminate();
   await within(b.closed, 'b closed');
-  await within((async () => { while (calls.length < 2) await new Promise((r) => setTimeout(r, 5)); })(), 'both close hooks');
+  await until(() => calls.length >= 2, 'both close hooks');
   await ctx.server.close();
   calls.sort();
   assert.deepEqual(calls, [['a', 1000, false], ['b', 1006, false]]);

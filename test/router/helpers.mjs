@@ -3,8 +3,7 @@
 // client. Every wait is bounded, so a missing message fails the test instead
 // of hanging it.
 import { WebSocket, WebSocketNodeServer, PROTOCOL_V1 } from '../../dist/esm/index.js';
-
-export const WAIT_MS = 4000;
+import { within } from '../helpers/wait.mjs';
 
 /** Starts a standalone server; `setup` registers hooks before it listens. */
 export async function startServer(setup, options = {}, Server = WebSocketNodeServer) {
@@ -15,13 +14,6 @@ export async function startServer(setup, options = {}, Server = WebSocketNodeSer
   // The compat server's StartListening() is synchronous; its port comes from the server beneath.
   const { port } = await (server.listen ? server.listen() : server.server.listen());
   return { server, errors, port, url: `ws://127.0.0.1:${port}` };
-}
-
-/** A bounded wait for a promise. */
-export function within(promise, what, ms = WAIT_MS) {
-  let timer;
-  const timeout = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)));
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** One connection; every inbound JSON message lands in `inbox` until taken by next(). */

@@ -2,7 +2,8 @@
 // and the server keeps serving everyone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, login, simpleAuth, closeAll, TestClient, within } from './helpers.mjs';
+import { startServer, login, simpleAuth, closeAll, TestClient } from './helpers.mjs';
+import { within } from '../helpers/wait.mjs';
 
 async function setup(options) {
   const handled = [];

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { WebSocket, WebSocketNodeServer, PROTOCOL_V1 } from '../../dist/esm/index.js';
-import { startServer, login, legacyLogin, simpleAuth, closeAll, TestClient, within } from './helpers.mjs';
+import { startServer, login, legacyLogin, simpleAuth, closeAll, TestClient } from './helpers.mjs';
+import { within, until } from '../helpers/wait.mjs';
 
 /** Attempts an upgrade and resolves with the HTTP status of a refusal (or 101). */
 function upgradeStatus(url, protocols = [PROTOCOL_V1]) {
@@ -126,7 +127,7 @@ test('the heartbeat terminates a peer that stops answering pings, and keeps live
   await within(new Promise((r) => mute.ws.once('open', r)), 'open');
   assert.equal((await mute.auth({ name: 'mute' })).type, 'reply');
   assert.equal((await within(mute.closed, 'reaped')).code, 1006);
-  await within((async () => { while (closes.length === 0) await new Promise((r) => setTimeout(r, 5)); })(), 'close hook');
+  await until(() => closes.length > 0, 'close hook');
   assert.deepEqual(closes, [['mute', 1006]]);
   assert.equal((await live.ok('clients')).length, 0);
   ctx.server.setHeartbeatInterval(0);

@@ -2,7 +2,8 @@
 // onPrivateMessage and vetting hooks, every presence event and who gets it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, login, simpleAuth, closeAll, barrier, within } from './helpers.mjs';
+import { startServer, login, simpleAuth, closeAll, barrier } from './helpers.mjs';
+import { within, until } from '../helpers/wait.mjs';
 
 const isPresence = (m) => m.type === 'presence';
 
@@ -82,7 +83,7 @@ test('a throwing onPrivateMessage is reported; the message was still delivered',
   const b = await login(ctx.url, { name: 'b' });
   assert.equal((await a.send('message', { to: { alias: 'b' }, data: 1 })).type, 'reply');
   await b.next((m) => m.type === 'message');
-  await within((async () => { while (ctx.errors.length === 0) await new Promise((r) => setTimeout(r, 5)); })(), 'error event');
+  await until(() => ctx.errors.length > 0, 'error event');
   assert.equal(ctx.errors[0].hook, 'onPrivateMessage');
   await closeAll(ctx, [a, b]);
 });

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RequestError } from '../../dist/esm/index.js';
-import { startServer, login, simpleAuth, closeAll, barrier, within } from './helpers.mjs';
+import { startServer, login, simpleAuth, closeAll, barrier } from './helpers.mjs';
+import { within, until } from '../helpers/wait.mjs';
 
 test('a handler answers through respond(), by returning, or by resolving', async () => {
   const ctx = await startServer((s) => {
@@ -173,7 +174,7 @@ test('a client that leaves while its request runs: the late answer goes nowhere,
   await a.close();
   assert.equal(await within(left, 'close hook'), 'a');
   release();
-  await within((async () => { while (!finished) await new Promise((r) => setTimeout(r, 5)); })(), 'handler end');
+  await until(() => finished, 'handler end');
   assert.equal(ctx.errors.length, 0);
   assert.equal(ctx.server.sessionCount, 1);
   assert.equal((await b.ok('clients')).length, 0);

@@ -8,7 +8,7 @@ import { WebSocketServer, WebSocket } from '../../dist/esm/index.js';
 import { serverWithRawPeer } from '../helpers/raw-client.mjs';
 import { startFakeServer } from '../helpers/fake-server.mjs';
 import { OP, encodeFrame, closePayload } from '../helpers/frames.mjs';
-import { within } from '../helpers/servers.mjs';
+import { within } from '../helpers/wait.mjs';
 
 const cleanups = [];
 after(() => cleanups.forEach((f) => f()));
@@ -27,7 +27,7 @@ test('server: a text frame in the same chunk after the close frame is not delive
   ws.on('ping', () => events.push(['ping']));
   const closed = once(ws, 'close');
   peer.socket.write(frames(true)); // one write: one chunk on loopback
-  const [code] = await within(closed, 3000, 'close');
+  const [code] = await within(closed, 'close', 3000);
   assert.equal(code, 1000);
   assert.deepEqual(events, [['message', 'before']]);
   // The close echo is the last frame we sent; no pong for the late ping.
@@ -46,7 +46,7 @@ test('client: a text frame in the same chunk after the close frame is not delive
   const events = [];
   ws.on('message', (m) => events.push(['message', m.toString()]));
   ws.on('ping', () => events.push(['ping']));
-  const [code] = await within(once(ws, 'close'), 8000, 'close');
+  const [code] = await within(once(ws, 'close'), 'close', 8000);
   assert.equal(code, 1000);
   assert.deepEqual(events, [['message', 'before']]);
   const sent = fake.peers[0].frames.map((f) => f.opcode);

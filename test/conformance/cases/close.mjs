@@ -7,10 +7,17 @@ import { ev, send, sendClose, echoCase, failCase, asciiPayload } from './util.mj
 const VALID_CODES = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999];
 const INVALID_CODES = [0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535];
 
-/** A case where we send a close and the server must answer with `codes`, nothing before it except `expect`. */
-function closeEcho(id, title, steps, codes, expect = []) {
-  return { id, title, steps, expect, close: codes, clientCloses: false };
+/**
+ * A case where we send a valid close and the server must answer with
+ * `codes`, nothing before it except `expect`, and then close TCP cleanly.
+ */
+function closeEcho(id, title, steps, codes, expect = [], extra = {}) {
+  return { id, title, steps, expect, close: codes, clientCloses: false, cleanClose: true, ...extra };
 }
+
+// §5.5.1: the answer "typically echos" the code received; 1000 is also a
+// correct answer, but not the preferred one.
+const ANSWER_1000 = { codes: [1000], note: 'close answered with 1000 instead of echoing the code received' };
 
 function basics() {
   const big = asciiPayload(64 * 1024);
@@ -59,9 +66,11 @@ function codes() {
   const cases = [];
   let n = 1;
   for (const code of VALID_CODES) {
-    cases.push(closeEcho(`7.7.${n++}`, `close(${code}) -> close(${code}) back`, [sendClose(close(code))], [code]));
+    const extra = code === 1000 ? {} : { closeAlternatives: [ANSWER_1000] };
+    cases.push(closeEcho(`7.7.${n++}`, `close(${code}) -> close(${code}) back`, [sendClose(close(code))], [code], [], extra));
   }
-  cases.push(closeEcho(`7.7.${n++}`, 'close(4000, "reason") -> close(4000) back', [sendClose(close(4000, 'reason'))], [4000]));
+  cases.push(closeEcho(`7.7.${n++}`, 'close(4000, "reason") -> close(4000) back', [sendClose(close(4000, 'reason'))], [4000], [],
+    { closeAlternatives: [ANSWER_1000] }));
   n = 1;
   for (const code of INVALID_CODES) {
     cases.push(failCase(`7.9.${n++}`, `close with invalid code ${code} -> 1002`, [sendClose(close(code))], 1002));

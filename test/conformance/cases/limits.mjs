@@ -44,7 +44,7 @@ function largeCases() {
       });
     }
   }
-  return cases.map((c) => ({ clientCloses: true, close: [1000], ...c }));
+  return cases.map((c) => ({ clientCloses: true, cleanClose: true, close: [1000], ...c }));
 }
 
 function manySmallCases() {

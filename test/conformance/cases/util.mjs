@@ -13,14 +13,20 @@ export const send = (frames, mode = 'whole') => ({ send: frames, mode });
 /** Wait until the server has produced `n` events (messages or control frames). */
 export const awaitEvents = (n) => ({ await: n });
 
-/** The server must answer with `expect`, then echo our close(1000). */
+/**
+ * The server must answer with `expect`, then echo our close(1000) and close
+ * TCP with a FIN: a reset there is FAILED (RFC 6455 §5.5.1, §7.1.1).
+ */
 export function echoCase(id, title, steps, expect, extra = {}) {
-  return { id, title, steps, expect, close: [1000], clientCloses: true, ...extra };
+  return { id, title, steps, expect, close: [1000], clientCloses: true, cleanClose: true, ...extra };
 }
 
-/** The server must send `expect` (usually nothing), then fail the connection with `code`. */
+/**
+ * The server must send `expect` (usually nothing), then fail the connection
+ * with `code`; closing TCP with a reset afterwards is NON-STRICT (§7.1.7).
+ */
 export function failCase(id, title, steps, code, expect = [], extra = {}) {
-  return { id, title, steps, expect, close: [code], clientCloses: false, ...extra };
+  return { id, title, steps, expect, close: [code], clientCloses: false, cleanClose: false, ...extra };
 }
 
 /** Printable ASCII of exactly n bytes. */
