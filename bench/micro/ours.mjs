@@ -1,7 +1,11 @@
 // In-process adapter for ws-node-server's frame layer, from the built dist/.
+import { existsSync } from 'node:fs';
 import { oursEntry, oursAvailable } from '../lib/ours-entry.mjs';
 
-const entry = oursEntry;
+// The frame layer is the `ws-node-server/protocol` entry, next to the root
+// entry; a build from before that entry existed has it at the root.
+const protocolEntry = new URL('protocol.js', oursEntry);
+const entry = existsSync(protocolEntry) ? protocolEntry : oursEntry;
 
 export const label = 'ours';
 

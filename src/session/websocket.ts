@@ -7,10 +7,10 @@ import type { ClientRequest } from 'node:http';
 import { MAX_CONTROL_PAYLOAD } from '../frame/constants.js';
 import { toBuffer } from '../frame/encoder.js';
 import type { ProtocolError } from '../frame/errors.js';
-import { CLOSED, CLOSING, CONNECTING, Connection, FRAME_DATA, OPEN, checkClose, type ConnectionSink, type FrameKind, type ReadyState } from './connection.js';
+import { CLOSED, CLOSING, CONNECTING, Connection, FRAME_DATA, OPEN, checkClose, type FrameKind, type ReadyState } from './connection.js';
 import { BrowserEvents } from './event-target.js';
 import { OutboundQueue } from './outbound.js';
-import { batch, type Batched } from './write-batch.js';
+import { batch } from './write-batch.js';
 
 export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
 /**
@@ -75,7 +75,7 @@ type SocketWithWs = Duplex & { [kWs]?: WebSocketBase };
  * Shared implementation. The exported `WebSocket` (client.ts) adds the
  * client constructor; server connections are created with `fromSocket`.
  */
-export class WebSocketBase extends BrowserEvents implements ConnectionSink, Batched {
+export class WebSocketBase extends BrowserEvents {
   static readonly CONNECTING = CONNECTING;
   static readonly OPEN = OPEN;
   static readonly CLOSING = CLOSING;
@@ -314,12 +314,12 @@ export class WebSocketBase extends BrowserEvents implements ConnectionSink, Batc
     this._finish();
   }
 
-  // ---- ConnectionSink ----
+  // ---- ConnectionSink (the Connection built in the constructor calls these) ----
 
   private _pendingCb: ((err?: Error | null) => void) | undefined = undefined;
 
   /**
-   * Writes go into the socket, corked until this connection's flush slice
+   * @internal Writes go into the socket, corked until this connection's flush slice
    * (write-batch.ts) or until the batch passes EARLY_FLUSH bytes. Once the
    * socket is backed up (it needs a 'drain' and holds bytes offered to the
    * kernel earlier), whole frames wait in the connection's own queue
@@ -380,19 +380,23 @@ export class WebSocketBase extends BrowserEvents implements ConnectionSink, Batc
     this.emit('drain');
   }
 
+  /** @internal */
   deliverMessage(data: Buffer, isBinary: boolean): void {
     this._active = true;
     this.emit('message', isBinary ? convertBinary(data, this._binaryType) : data, isBinary);
   }
 
+  /** @internal */
   deliverPing(payload: Buffer): void {
     this.emit('ping', payload);
   }
 
+  /** @internal */
   deliverPong(payload: Buffer): void {
     this.emit('pong', payload);
   }
 
+  /** @internal */
   shutdown(failed: ProtocolError | null): void {
     const socket = this._socket;
     if (socket === null) return;

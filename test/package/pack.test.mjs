@@ -90,18 +90,19 @@ test('the unpacked tarball works from an application: require and import of ever
   const app = join(installed, '..', '..');
   writeFileSync(
     join(app, 'use.cjs'),
-    `const ws = require('ws-node-server'), compat = require('ws-node-server/compat'), client = require('ws-node-server/client');
-console.log([typeof ws, typeof ws.WebSocketServer, typeof compat.WebSocketNodeServer, typeof client.WebSocketNodeClient].join());`,
+    `const ws = require('ws-node-server'), compat = require('ws-node-server/compat'), client = require('ws-node-server/client'), protocol = require('ws-node-server/protocol');
+console.log([typeof ws, typeof ws.WebSocketServer, typeof compat.WebSocketNodeServer, typeof client.WebSocketNodeClient, typeof protocol.FrameParser].join());`,
   );
   writeFileSync(
     join(app, 'use.mjs'),
     `import WebSocket, { WebSocketServer } from 'ws-node-server';
 import { WebSocketNodeServer } from 'ws-node-server/compat';
 import { WebSocketNodeClient } from 'ws-node-server/client';
+import { FrameParser } from 'ws-node-server/protocol';
 const browser = await import('ws-node-server/client/browser').catch((e) => e.code);
-console.log([typeof WebSocket, typeof WebSocketServer, typeof WebSocketNodeServer, typeof WebSocketNodeClient, typeof browser.WebSocketNodeClient].join());`,
+console.log([typeof WebSocket, typeof WebSocketServer, typeof WebSocketNodeServer, typeof WebSocketNodeClient, typeof browser.WebSocketNodeClient, typeof FrameParser].join());`,
   );
   const run = async (file) => (await exec(process.execPath, [file], { cwd: app, timeout: 20_000 })).stdout.trim();
-  assert.equal(await run('use.cjs'), 'function,function,function,function');
-  assert.equal(await run('use.mjs'), 'function,function,function,function,function');
+  assert.equal(await run('use.cjs'), 'function,function,function,function,function');
+  assert.equal(await run('use.mjs'), 'function,function,function,function,function,function');
 });

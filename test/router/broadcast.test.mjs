@@ -2,7 +2,7 @@
 // vetting hook, and client group changes through onGroupChange.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WebSocketBase } from '../../dist/esm/index.js';
+import { WebSocketBase } from '../../dist/esm/session/index.js';
 import { startServer, login, legacyLogin, simpleAuth, closeAll, barrier } from './helpers.mjs';
 
 async function room(setup, names = ['a', 'b', 'c', 'd'], options = {}) {
