@@ -140,8 +140,8 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
   /**
    * Handles the request `name` with `(body, { session, respond })`; a later
    * registration under the same name replaces it. A handler declared with
-   * more than two parameters is in the 0.2.x shape `(body, respond, session,
-   * groups, emitter)` and throws a TypeError.
+   * more than two parameters is in the positional shape of 0.2.x
+   * `(body, response, data, groups, emitter)` and throws a TypeError.
    */
   onRequest<K extends AppRequestName<TApp>>(
     name: K,
