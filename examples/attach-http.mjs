@@ -22,8 +22,8 @@ server.onRequest('add', (body) => {
 });
 
 // From a handler: tell everyone else in the group, not the sender.
-server.onRequest('shout', (body, respond, session, groups, emitter) => {
-  emitter.broadcast('shout', 'everyone', { from: session.alias, text: String(body) }, emitter);
+server.onRequest('shout', (body, { session }) => {
+  session.broadcast('shout', { from: session.alias, text: String(body) }, { group: 'everyone', except: session });
   return 'shouted';
 });
 

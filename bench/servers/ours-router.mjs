@@ -47,10 +47,10 @@ export async function start({ host, port }) {
     groupCount: () => server.groupSize(GROUP),
     modes: {
       broadcast(msg) {
-        server.broadcast(EVENT, null, msg);
+        server.broadcast(EVENT, msg);
       },
       broadcastGroup(msg) {
-        server.broadcast(EVENT, GROUP, msg);
+        server.broadcast(EVENT, msg, { group: GROUP });
       },
     },
     // Every client receives the envelope, not the bare message.

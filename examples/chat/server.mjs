@@ -65,22 +65,22 @@ const history = new Map(GROUPS.map((g) => [g, []]));
 
 // A chat line: stored, answered to its sender, and broadcast to the other
 // members of the room (the sender is left out: it already has the answer).
-chat.onRequest('chat/send', (body, respond, session, groups, emitter) => {
+chat.onRequest('chat/send', (body, { session }) => {
   const group = body?.group;
   const text = typeof body?.text === 'string' ? body.text.trim() : '';
-  if (!GROUPS.includes(group) || !groups.includes(group)) throw new RequestError('forbidden', `join ${group} first`);
+  if (!GROUPS.includes(group) || !session.inGroup(group)) throw new RequestError('forbidden', `join ${group} first`);
   if (text === '' || text.length > 500) throw new RequestError('request_failed', 'a line is 1 to 500 characters');
   const line = { group, text, from: session.alias, at: new Date().toISOString() };
   const lines = history.get(group);
   lines.push(line);
   if (lines.length > HISTORY) lines.shift();
-  emitter.broadcast('chat', group, line, emitter);
+  session.broadcast('chat', line, { group, except: session });
   return line;
 });
 
-chat.onRequest('chat/history', (body, respond, session, groups) => {
+chat.onRequest('chat/history', (body, { session }) => {
   const group = body?.group;
-  if (!groups.includes(group)) throw new RequestError('forbidden', `join ${group} first`);
+  if (typeof group !== 'string' || !session.inGroup(group)) throw new RequestError('forbidden', `join ${group} first`);
   return history.get(group);
 });
 

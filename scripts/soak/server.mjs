@@ -29,7 +29,7 @@ if (target === 'app') {
     if (!body.delay) return body;
     return new Promise((resolve) => setTimeout(() => resolve(body), body.delay));
   });
-  server.onRequest('kick', (_b, respond, session) => {
+  server.onRequest('kick', (_b, { session, respond }) => {
     counts.kicked++;
     respond(null, true);
     setImmediate(() => session.close(4000, 'kicked'));
@@ -76,7 +76,7 @@ serve({
     wallStart = performance.now();
     ticker = setInterval(() => {
       counts.ticks++;
-      server.broadcast('tick', null, { seq: counts.ticks });
+      server.broadcast('tick', { seq: counts.ticks });
     }, interval);
     return true;
   },

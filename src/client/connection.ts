@@ -11,7 +11,7 @@
 
 import { Backoff, resolveReconnect } from './backoff.js';
 import { CallBook, waitInSet, type Call, type Done } from './calls.js';
-import { ClientClosedError, ClientError, MessageTooLargeError, ProtocolError, QueueFullError, ServerError } from './errors.js';
+import { ClientClosedError, ClientError, MessageTooLargeError, ClientProtocolError, QueueFullError, ServerError } from './errors.js';
 import { isRecord, PresenceTracker, readMessage, selfOf } from './inbound.js';
 import { limitsOf, Pacer, utf8Length } from './pacer.js';
 import { ERROR, eventKey, Listeners, MESSAGE, PRESENCE, STATE } from './listeners.js';
@@ -35,7 +35,7 @@ export const PROTOCOL = 'ws-node-server.v1';
 
 type Timer = ReturnType<typeof setTimeout>;
 
-export class Connection<T extends ClientTypeMap = ClientTypeMap> {
+export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
   readonly url: string;
   readonly #platform: Platform;
   /** Reconnection state; null when reconnection is off. */
@@ -163,7 +163,7 @@ export class Connection<T extends ClientTypeMap = ClientTypeMap> {
     const socket = this.#socket!;
     // A server that did not pick our subprotocol speaks something else.
     if (typeof socket.protocol === 'string' && socket.protocol !== PROTOCOL) {
-      const e = new ProtocolError(`the server did not accept the ${PROTOCOL} subprotocol`);
+      const e = new ClientProtocolError(`the server did not accept the ${PROTOCOL} subprotocol`);
       this.#finish(1006, '', e, new ClientClosedError(e.message, e));
       return;
     }

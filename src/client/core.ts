@@ -3,7 +3,7 @@
 // protocol's operations and the app's listeners; the WebSocket's life,
 // reconnection, authentication and the call queue are in connection.ts.
 
-import { Connection } from './connection.js';
+import { ClientConnection } from './connection.js';
 import { isRecord, publicClientOf } from './inbound.js';
 import { ERROR, eventKey, MESSAGE, PRESENCE, STATE } from './listeners.js';
 import type {
@@ -29,7 +29,7 @@ import type {
 
 export { PROTOCOL } from './connection.js';
 
-export class ClientCore<T extends ClientTypeMap = ClientTypeMap> extends Connection<T> {
+export class ClientCore<T extends ClientTypeMap = ClientTypeMap> extends ClientConnection<T> {
   /** Sends a named request; resolves to the handler's answer. */
   request<K extends RequestName<T>>(name: K, ...args: BodyArgs<RequestBody<T, K>, CallOptions>): Promise<RequestResult<T, K>> {
     return this.call({ type: 'request', name, data: args[0] ?? null }, args[1]);

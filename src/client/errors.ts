@@ -103,10 +103,10 @@ export class MessageTooLargeError extends ClientError {
 }
 
 /** The server broke the protocol (wrong subprotocol, unreadable message). */
-export class ProtocolError extends ClientError {
+export class ClientProtocolError extends ClientError {
   declare readonly code: 'protocol';
   constructor(message: string) {
     super('protocol', message);
-    this.name = 'ProtocolError';
+    this.name = 'ClientProtocolError';
   }
 }

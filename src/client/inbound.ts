@@ -5,7 +5,7 @@
 import { ServerError } from './errors.js';
 import type { ErrorCode } from '../router/errors.js';
 import type { EventMeta, PresenceChange, PublicClient, SelfInfo, Sender } from './types.js';
-import { ProtocolError } from './errors.js';
+import { ClientProtocolError } from './errors.js';
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -85,7 +85,7 @@ export type Inbound =
   | { kind: 'event'; data: unknown; meta: EventMeta }
   | { kind: 'message'; data: unknown; from: Sender }
   | { kind: 'presence'; client: PublicClient }
-  | { kind: 'bad'; error: ProtocolError }
+  | { kind: 'bad'; error: ClientProtocolError }
   /** A type this client does not know: left for newer clients (forward compatibility). */
   | { kind: 'unknown' };
 
@@ -96,7 +96,7 @@ export function readMessage(raw: unknown): Inbound {
   } catch {
     msg = undefined;
   }
-  if (!isRecord(msg)) return { kind: 'bad', error: new ProtocolError('the server sent a message that is not a JSON object') };
+  if (!isRecord(msg)) return { kind: 'bad', error: new ClientProtocolError('the server sent a message that is not a JSON object') };
   switch (msg.type) {
     case 'reply':
       return { kind: 'answer', id: msg.id, error: null, data: msg.data ?? null };
@@ -118,5 +118,5 @@ export function readMessage(raw: unknown): Inbound {
     default:
       return { kind: 'unknown' };
   }
-  return { kind: 'bad', error: new ProtocolError(`the server sent a malformed "${String(msg.type)}" message`) };
+  return { kind: 'bad', error: new ClientProtocolError(`the server sent a malformed "${String(msg.type)}" message`) };
 }

@@ -151,9 +151,9 @@ export class WebSocketNodeServer extends EventEmitter<{ error: [HookError] }> {
     this.server.onPrivateMessage(fn ? (sender, receiver, data) => fn(this.view(sender), this.view(receiver), data) : null);
   }
   OnRequest(requestName: string, fn: OnRequestFn): void {
-    this.server.onRequest(requestName, (body, respond, session, groups) => {
+    this.server.onRequest(requestName, (body, { session, respond }) => {
       const view = this.view(session);
-      return fn(body, respond, session.data, groups, view) as unknown;
+      return fn(body, respond, session.data, session.groupList(), view) as unknown;
     });
   }
   /** Decides client join/leave requests (replaces the default rule described on the class). */
@@ -167,7 +167,7 @@ export class WebSocketNodeServer extends EventEmitter<{ error: [HookError] }> {
     this.server.listen().catch((error: unknown) => this.emit('error', error as HookError));
   }
   Broadcast(eventName: string, groupName: string | null, data: unknown, except?: SocketSession | null): number {
-    return this.server.broadcast(eventName, groupName, data, except?.session ?? null);
+    return this.server.broadcast(eventName, data, { group: groupName ?? null, except: except?.session ?? null });
   }
   getServer(): WebSocketServer {
     return this.server.getServer();

@@ -62,7 +62,8 @@ function request(router: Router, session: Session<unknown>, name: string, body: 
       if (error === null || error === undefined || error === false) resolve(ok(data ?? null));
       else resolve({ ok: false, error: toWireError(error, 'request_failed'), raw: { error, response: data ?? null } });
     };
-    const run = () => (handler as (...args: unknown[]) => unknown)(body, respond, session, session.groupList(), session);
+    const context = Object.freeze({ session, respond });
+    const run = () => (handler as (body: unknown, context: unknown) => unknown)(body, context);
     void router.invoke(`onRequest(${name})`, run, session).then((result) => {
       if (done) return;
       if (result.ok) {

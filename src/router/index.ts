@@ -19,6 +19,8 @@ export {
   type ConnectionCloseHook,
   type Respond,
   type RequestHandler,
+  type RequestContext,
+  type BroadcastOptions,
   type PrivateMessageHook,
   type ClientMessage,
   type ClientMessageHook,

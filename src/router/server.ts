@@ -12,7 +12,8 @@ import { checkEventName } from './commands.js';
 import { HookError } from './errors.js';
 import { resolveOptions } from './limits.js';
 import { Router } from './router.js';
-import type { Session } from './session.js';
+import { isSession, type Session } from './session.js';
+import { broadcastTarget } from './broadcast-options.js';
 import { UpgradeGate } from './upgrade.js';
 import type { AppEventData, AppEventName, AppRequestBody, AppRequestName, AppRequestResult, AppTypeMap } from './types.js';
 import {
@@ -24,6 +25,7 @@ import {
   type Hooks,
   type PrivateMessageHook,
   type RequestHandler,
+  type BroadcastOptions,
   type ResolvedOptions,
   type ServerStats,
   type UpgradeHook,
@@ -135,12 +137,21 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
     this.#hooks.connectionClose = hook ?? undefined;
     return this;
   }
-  /** Handles the request `name`; a later registration under the same name replaces it. */
+  /**
+   * Handles the request `name` with `(body, { session, respond })`; a later
+   * registration under the same name replaces it. A handler declared with
+   * more than two parameters is in the positional shape of 0.2.x
+   * `(body, response, data, groups, emitter)` and throws a TypeError.
+   */
   onRequest<K extends AppRequestName<TApp>>(
     name: K,
     handler: RequestHandler<TData, AppRequestBody<TApp, K>, AppRequestResult<TApp, K>> | null,
   ): this {
     if (typeof name !== 'string' || name === '') throw new TypeError('request name must be a non-empty string');
+    if (handler !== null && typeof handler !== 'function') throw new TypeError('a request handler must be a function or null');
+    if (handler !== null && handler.length > 2) {
+      throw new TypeError(`the handler of "${name}" declares ${handler.length} parameters: request handlers take (body, { session, respond }) (docs/migrating.md)`);
+    }
     if (handler === null) this.#hooks.requests.delete(name);
     else this.#hooks.requests.set(name, handler as RequestHandler<TData, never, unknown>);
     return this;
@@ -167,15 +178,17 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
   }
 
   /**
-   * Sends an event to every session (group null) or to one group's members,
-   * except `except`. The message is serialized and framed once. Returns the
+   * Sends an event to every session, or to `options.group`'s members, except
+   * `options.except`. The message is serialized and framed once. Returns the
    * number of clients it was written to. Reserved event names (starting with
-   * `__`, and `msgFromClient`) throw a TypeError.
+   * `__`, and `msgFromClient`) throw a TypeError, and so does a call in the
+   * 0.2.x shape `broadcast(event, group, data, except)`.
    */
-  broadcast<K extends AppEventName<TApp>>(event: K, group: string | null, data: AppEventData<TApp, K>, except?: Session<TData> | null): number {
+  broadcast<K extends AppEventName<TApp>>(event: K, data: AppEventData<TApp, K>, options?: BroadcastOptions<TData>): number {
     checkEventName(event);
-    const peer = except ? (this.#router.registry.peerOf(except as Session<unknown>) ?? null) : null;
-    return this.#router.broadcast(event, group ?? null, data, peer);
+    const { group, except } = broadcastTarget(arguments.length, options, isSession);
+    const peer = except === null ? null : (this.#router.registry.peerOf(except) ?? null);
+    return this.#router.broadcast(event, group, data, peer);
   }
 
   /** The live session with this id, if any. */

@@ -4,6 +4,8 @@
 
 import { checkEventName, type PublicClient } from './commands.js';
 import { frozenCopy } from './json.js';
+import { broadcastTarget } from './broadcast-options.js';
+import type { BroadcastOptions } from './types.js';
 
 /** The part of the router a session calls back into; keeps indexes in sync. */
 export interface SessionHost {
@@ -70,7 +72,7 @@ export class Session<TData = Record<string, unknown>> {
   get groups(): ReadonlySet<string> {
     return this.#groups;
   }
-  /** Snapshot of the groups as an array (what request handlers receive). */
+  /** Snapshot of the groups as an array. */
   groupList(): string[] {
     return [...this.#groups];
   }
@@ -114,13 +116,15 @@ export class Session<TData = Record<string, unknown>> {
     return this.#host.sendTo(this as Session<unknown>, event, data);
   }
   /**
-   * Broadcasts an event to all sessions (group null) or one group's members,
-   * optionally excluding one session (pass this session to exclude the sender).
-   * Returns the number of recipients written to.
+   * Broadcasts an event to all sessions, or to `options.group`'s members,
+   * except `options.except` (pass this session to leave out the sender).
+   * Returns the number of recipients written to. Throws a TypeError for a
+   * call in the 0.2.x shape `broadcast(event, group, data, except)`.
    */
-  broadcast(event: string, group: string | null, data: unknown, except?: Session<unknown> | null): number {
+  broadcast(event: string, data: unknown, options?: BroadcastOptions<unknown>): number {
     checkEventName(event);
-    return this.#host.broadcastFrom(event, group, data, (except ?? null));
+    const { group, except } = broadcastTarget(arguments.length, options, isSession);
+    return this.#host.broadcastFrom(event, group, data, except);
   }
   /** Closes this client's connection (default 1000). */
   close(code = 1000, reason = ''): void {
@@ -140,4 +144,9 @@ export class Session<TData = Record<string, unknown>> {
   setLive(live: boolean): void {
     this.#live = live;
   }
+}
+
+/** Whether a value is a Session (the `except` of a broadcast must be one). */
+export function isSession(value: unknown): value is Session<unknown> {
+  return value instanceof Session;
 }

@@ -223,18 +223,36 @@ export type ConnectionCloseHook<TData> = (session: Session<TData>, code: number,
 /** Answers a request: a non-null error becomes an error response. */
 export type Respond<TResult = unknown> = (error: unknown, data?: TResult) => void;
 
+/** What a request handler gets besides the body. */
+export interface RequestContext<TData, TResult = unknown> {
+  /** The session that sent the request (its groups: `session.groups`). */
+  readonly session: Session<TData>;
+  /** Answers the request, for handlers that answer through a callback rather than a return value. */
+  readonly respond: Respond<TResult>;
+}
+
 /**
- * Handles one named request. Answer with `respond`, or return (or resolve) a
- * value other than undefined. A thrown RequestError answers with its code;
- * anything else thrown answers `internal_error` and is reported as 'error'.
+ * Handles one named request: `(body, { session, respond })`. Answer with
+ * `respond`, or return (or resolve) a value other than undefined. A thrown
+ * RequestError answers with its code; anything else thrown answers
+ * `internal_error` and is reported as 'error'.
  */
 export type RequestHandler<TData, TBody = unknown, TResult = unknown> = (
   body: TBody,
-  respond: Respond<TResult>,
-  session: Session<TData>,
-  groups: string[],
-  emitter: Session<TData>,
+  context: RequestContext<TData, TResult>,
 ) => Awaitable<TResult | void>;
+
+/**
+ * Where `server.broadcast(event, data, options)` and
+ * `session.broadcast(event, data, options)` send: the shape of the client's
+ * `broadcast(event, data, { group })`.
+ */
+export interface BroadcastOptions<TData = unknown> {
+  /** Only this group's members (default: every session). */
+  group?: string | null;
+  /** A session left out, typically the sender (default: none). */
+  except?: Session<TData> | null;
+}
 
 export type PrivateMessageHook<TData> = (sender: Session<TData>, receiver: Session<TData>, data: unknown) => Awaitable<void>;
 

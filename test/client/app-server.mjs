@@ -29,7 +29,7 @@ export async function startApp({ port = 0, options = {}, tokens = null, banned =
     respond(null, { name: cred.user, login: app.logins });
   });
   server.onRequest('sum', (body) => body.reduce((a, b) => a + b, 0));
-  server.onRequest('whoami', (_body, _respond, session) => session.data.user);
+  server.onRequest('whoami', (_body, { session }) => session.data.user);
   server.onRequest('fail', () => {
     throw new RequestError('request_failed', 'it failed', { reason: 'test' });
   });
@@ -37,7 +37,7 @@ export async function startApp({ port = 0, options = {}, tokens = null, banned =
   server.onRequest('never', () => {});
   server.onRequest('delay', (ms) => new Promise((resolve) => setTimeout(() => resolve(`waited ${ms}`), ms)));
   // Ends the caller's session the way an application kicks a user.
-  server.onRequest('kick', (_body, respond, session) => {
+  server.onRequest('kick', (_body, { session, respond }) => {
     respond(null, true);
     setTimeout(() => session.close(1000, 'kicked'), 10);
   });

@@ -5,8 +5,9 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   WebSocketNodeClient, ClientCore, PROTOCOL, ServerError, RequestTimeoutError, RequestAbortedError,
-  ConnectionLostError, ClientClosedError, QueueFullError, ProtocolError, ClientError,
+  ConnectionLostError, ClientClosedError, QueueFullError, ClientProtocolError, ClientError,
 } from '../../dist/esm/client/index.js';
+import { ProtocolError as FrameProtocolError } from '../../dist/esm/frame/errors.js';
 import { fakeTransport } from './fake-socket.mjs';
 import { recordStates } from './states.mjs';
 import { until, sleep } from '../helpers/wait.mjs';
@@ -157,7 +158,7 @@ describe('client core: calls', () => {
     t.last.serverSend({ type: 'future-thing', x: 1 });
     assert.equal({}.polluted, undefined);
     assert.ok(errors.length >= 7, `expected errors, got ${errors.length}`);
-    assert.ok(errors.some((e) => e instanceof ProtocolError));
+    assert.ok(errors.some((e) => e instanceof ClientProtocolError));
     assert.ok(errors.some((e) => e instanceof ServerError && e.code === 'bad_message'));
     t.last.serverReply(t.last.messages[0].id, 'ok');
     assert.equal(await p, 'ok');
@@ -387,12 +388,16 @@ describe('client core: reconnection rules', () => {
     assert.equal(t.sockets.length, 1);
   });
 
-  test('a server without our subprotocol: ProtocolError, closed, no retry', async () => {
+  test('a server without our subprotocol: ClientProtocolError, closed, no retry', async () => {
     const { t, client } = make();
     const states = recordStates(client);
     t.last.serverOpen('');
     assert.equal(client.state, 'closed');
-    assert.ok(states.at(-1).error instanceof ProtocolError);
+    const error = states.at(-1).error;
+    assert.ok(error instanceof ClientProtocolError && error instanceof ClientError);
+    assert.equal(error.name, 'ClientProtocolError');
+    assert.equal(error.code, 'protocol');
+    assert.notEqual(ClientProtocolError, FrameProtocolError, 'the client error is not the frame parser\'s ProtocolError');
     assert.ok(t.last.closedWith, 'the socket must be closed');
     await sleep(30);
     assert.equal(t.sockets.length, 1);

@@ -191,7 +191,7 @@ describe('reconnection against the real server', () => {
     await c.authenticate();
     await srv.restart();
     await until(() => c.state === 'authenticated' && states.filter((s) => s === 'authenticated').length === 2, 'back');
-    srv.current.server.broadcast('hello', null, 'again');
+    srv.current.server.broadcast('hello', 'again');
     await until(() => box.events.length === 1, 'event after restart');
     const tail = states.slice(states.indexOf('reconnecting'));
     assert.equal(tail[0], 'reconnecting');

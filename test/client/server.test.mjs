@@ -127,7 +127,7 @@ describe('Node client <-> WebSocketNodeServer over TCP', () => {
 
   test('server-side broadcasts and session.send arrive with from = null', async () => {
     const a = await login('srv-ana', {}, ['sys', 'direct']);
-    app.server.broadcast('sys', null, { up: true });
+    app.server.broadcast('sys', { up: true });
     app.server.getSession(a.c.id).send('direct', 42);
     await until(() => a.box.events.length === 2, 'server events');
     assert.deepEqual(a.box.events.map((e) => [e.name, e.data, e.from]), [['sys', { up: true }, null], ['direct', 42, null]]);

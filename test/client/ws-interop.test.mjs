@@ -6,7 +6,7 @@
 import { test, describe, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocketServer as WsServer, WebSocket as WsWebSocket } from 'ws';
-import { WebSocketNodeClient, PROTOCOL, ProtocolError, ClientClosedError } from '../../dist/esm/client/index.js';
+import { WebSocketNodeClient, PROTOCOL, ClientProtocolError, ClientClosedError } from '../../dist/esm/client/index.js';
 import { startApp, cred, nextState, inbox } from './app-server.mjs';
 import { until, sleep } from '../helpers/wait.mjs';
 
@@ -84,11 +84,11 @@ describe('Node client <-> ws WebSocketServer', () => {
     assert.equal(await c.request('echo', 'still here'), 'still here');
   });
 
-  test('a server that does not select our subprotocol: ProtocolError, closed, no retry', async () => {
+  test('a server that does not select our subprotocol: ClientProtocolError, closed, no retry', async () => {
     const srv = await wsProtocolServer({ protocol: null });
     const c = client(`ws://127.0.0.1:${srv.port}/`);
     const closed = await nextState(c, 'closed');
-    assert.ok(closed.error instanceof ProtocolError);
+    assert.ok(closed.error instanceof ClientProtocolError);
     await sleep(100);
     assert.equal(srv.connections, 1);
   });
@@ -111,7 +111,7 @@ describe('Node client <-> ws WebSocketServer', () => {
     await c.authenticate({ user: 'x' });
     assert.equal(await c.request('echo', 'real'), 'real');
     assert.ok(errors.length >= 3, `errors reported: ${errors.map((e) => e.message).join('; ')}`);
-    assert.ok(errors.every((e) => e instanceof ProtocolError));
+    assert.ok(errors.every((e) => e instanceof ClientProtocolError));
     assert.equal(c.state, 'authenticated');
   });
 

@@ -81,6 +81,25 @@ test('emitter.Broadcast from a handler excludes the sender; Broadcast reaches gr
   await closeAll({ server: ctx.server }, [admin, other, modern]);
 });
 
+test('Broadcast keeps the 0.2.x positional shape: any data, even a string, null or an object with a group key, is data', async () => {
+  const ctx = await start();
+  const admin = await legacyLogin(ctx.url, cred('root', { groups: ['admin'] }));
+  const other = await legacyLogin(ctx.url, cred('joe'));
+  const adminView = ctx.server.view([...ctx.server.server.sessions()].find((s) => s.alias === 'root'));
+  assert.equal(ctx.server.Broadcast('text', null, 'plain string'), 2);
+  assert.equal(ctx.server.Broadcast('nothing', 'admin', null), 1);
+  assert.equal(ctx.server.Broadcast('looks-like-options', null, { group: 'admin', except: null }), 2);
+  assert.equal(adminView.Broadcast('from-view', null, 'hi', adminView), 1, 'emitter.Broadcast leaves out except');
+  assert.equal((await other.event('text')).response, 'plain string');
+  assert.equal((await admin.event('nothing')).response, null);
+  assert.deepEqual((await other.event('looks-like-options')).response, { group: 'admin', except: null });
+  assert.equal((await other.event('from-view')).response, 'hi');
+  await barrier(ctx.server.server, [admin, other]);
+  assert.ok(!other.has((m) => m.info?.request === 'nothing'));
+  assert.ok(!admin.has((m) => m.info?.request === 'from-view'));
+  await closeAll({ server: ctx.server }, [admin, other]);
+});
+
 test('group join/leave/leaveAll: groups named by joinableGroups work as before, others are refused', async () => {
   const ctx = await start({ joinableGroups: ['room1', 'room2'] });
   const admin = await legacyLogin(ctx.url, cred('root', { groups: ['admin'] }));

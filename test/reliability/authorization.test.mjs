@@ -49,7 +49,7 @@ test('before authentication nothing but auth is possible, on either protocol, an
 test('clients cannot join groups, broadcast into foreign groups, or reach hidden clients by default', async () => {
   const ctx = await startServer((s) => {
     auth(s);
-    s.onRequest('whoami', (b, respond, session) => respond(null, session)); // a careless handler
+    s.onRequest('whoami', (b, { session, respond }) => respond(null, session)); // a careless handler
   });
   const admin = await login(ctx.url, { name: 'admin', groups: ['admins'] });
   const hidden = await login(ctx.url, { name: 'hidden', available: false });
@@ -95,7 +95,7 @@ test('no byte any client receives contains server-side session data', async () =
   await b.ok('clients');
   await c.call('channel', 'getAvailableClients', null);
   await c.call('channel', 'updatePublicAvailability', { isAvailable: false });
-  ctx.server.broadcast('server-news', null, { n: 1 });
+  ctx.server.broadcast('server-news', { n: 1 });
   for (const s of ctx.server.sessions()) s.send('direct', { to: s.alias });
   await barrier(ctx.server, clients);
   const extra = await login(ctx.url, { name: 'late' });

@@ -44,7 +44,7 @@ test("'drop': pushes to a full client are refused (session.send false, private m
   assert.ok(session.bufferedAmount > LIMIT);
   const dm = await sender.send('message', { to: { id: full.id }, data: 'hi' });
   assert.equal(dm.error.code, 'not_found', 'a receiver that does not read is unreachable');
-  assert.equal(ctx.server.broadcast('news', null, 'x'), 1, 'only the sender got the broadcast');
+  assert.equal(ctx.server.broadcast('news', 'x'), 1, 'only the sender got the broadcast');
   const dropped = ctx.server.stats.dropped;
   assert.ok(dropped >= 3);
   assert.deepEqual(events.at(-1), ['full', 'drop']);
@@ -122,7 +122,7 @@ test('a burst within one iteration is not backpressure: 20 broadcasts of 64 KiB 
   // 1.25 MiB written in one iteration: more than the bound, all of it taken
   // by the reader as fast as the network allows.
   let written = 0;
-  for (let seq = 0; seq < 20; seq++) written += ctx.server.broadcast('tick', null, { seq, pad });
+  for (let seq = 0; seq < 20; seq++) written += ctx.server.broadcast('tick', { seq, pad });
   assert.equal(written, 20);
   await until(() => reader.ticks === 20, 'all 20 broadcasts', 8000);
   assert.equal(reader.outOfOrder, 0);

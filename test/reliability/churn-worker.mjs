@@ -28,7 +28,7 @@ server.onAuthentication((c, start, respond) => {
   respond(null, { n: c.n });
 });
 server.onRequest('hello', (n) => `hello ${n}`);
-server.onRequest('kick', (_b, respond, session) => {
+server.onRequest('kick', (_b, { session, respond }) => {
   respond(null, true);
   setImmediate(() => session.close(4001, 'kicked'));
 });

@@ -39,7 +39,7 @@ async function broadcastAll({ ctx, readers, slowSession }) {
   let maxMemory = 0;
   let answered = 0;
   for (let seq = 0; seq < COUNT; ) {
-    for (let i = 0; i < BATCH; i++, seq++) ctx.server.broadcast('tick', null, { seq, pad: PAD });
+    for (let i = 0; i < BATCH; i++, seq++) ctx.server.broadcast('tick', { seq, pad: PAD });
     maxQueued = Math.max(maxQueued, slowSession.bufferedAmount);
     await until(() => readers.every((r) => r.ticks === seq), `readers to receive ${seq} messages`, 8000);
     if (seq % 256 === 0) {
@@ -113,7 +113,7 @@ test("a client that reads again before the close timeout sees the 1013 close fra
   const { ctx, slow } = s;
   slow.ws.pause();
   for (let seq = 0; seq < COUNT && slow.ws.readyState === 1 && ctx.server.stats.closedForBackpressure === 0; seq++) {
-    ctx.server.broadcast('tick', null, { seq, pad: PAD });
+    ctx.server.broadcast('tick', { seq, pad: PAD });
     if (seq % BATCH === 0) await new Promise((r) => setImmediate(r));
   }
   assert.equal(ctx.server.stats.closedForBackpressure, 1);

@@ -20,10 +20,10 @@ const got = (c, event) => c.has((m) => m.type === 'event' && m.event === event);
 test('server broadcast reaches everyone, one group, or everyone but one', async () => {
   const { ctx, clients, byName } = await room();
   const { a, b, c, d } = byName;
-  assert.equal(ctx.server.broadcast('all', null, { n: 1 }), 4);
-  assert.equal(ctx.server.broadcast('reds', 'red', 2), 2);
-  assert.equal(ctx.server.broadcast('not-b', null, 3, ctx.server.getSession(b.self.id)), 3);
-  assert.equal(ctx.server.broadcast('nobody', 'empty-group', 4), 0);
+  assert.equal(ctx.server.broadcast('all', { n: 1 }), 4);
+  assert.equal(ctx.server.broadcast('reds', 2, { group: 'red' }), 2);
+  assert.equal(ctx.server.broadcast('not-b', 3, { except: ctx.server.getSession(b.self.id) }), 3);
+  assert.equal(ctx.server.broadcast('nobody', 4, { group: 'empty-group' }), 0);
   await barrier(ctx.server, clients);
   for (const x of clients) assert.ok(got(x, 'all'));
   assert.deepEqual(clients.map((x) => got(x, 'reds')), [true, true, false, false]);
@@ -31,6 +31,50 @@ test('server broadcast reaches everyone, one group, or everyone but one', async 
   const ev = a.inbox.find((m) => m.event === 'reds');
   assert.deepEqual(ev, { type: 'event', event: 'reds', group: 'red', data: 2 });
   assert.ok(!d.has((m) => m.event === 'nobody') && !c.has((m) => m.event === 'nobody'));
+  await closeAll(ctx, clients);
+});
+
+test('group and except combine; string data with options is data, not a group', async () => {
+  const { ctx, clients, byName } = await room();
+  const { a, b } = byName;
+  const sessionA = ctx.server.getSession(a.self.id);
+  assert.equal(ctx.server.broadcast('reds-but-a', 'hello', { group: 'red', except: sessionA }), 1);
+  assert.equal(sessionA.broadcast('from-a', 'text', { group: 'blue' }), 2);
+  assert.equal(ctx.server.broadcast('explicit-nulls', 'x', { group: null, except: null }), 4);
+  await barrier(ctx.server, clients);
+  assert.deepEqual(clients.map((x) => got(x, 'reds-but-a')), [false, true, false, false]);
+  assert.deepEqual(b.inbox.find((m) => m.event === 'reds-but-a'), { type: 'event', event: 'reds-but-a', group: 'red', data: 'hello' });
+  assert.deepEqual(clients.map((x) => got(x, 'from-a')), [false, true, true, false]);
+  await closeAll(ctx, clients);
+});
+
+test('the 0.2.x positional broadcast(event, group, data, except) throws a TypeError naming the new form; nothing is sent', async () => {
+  const { ctx, clients, byName } = await room();
+  const sessionA = ctx.server.getSession(byName.a.self.id);
+  const newForm = /broadcast\(event, data, \{ group, except \}\)/;
+  const oldCalls = [
+    ['4 arguments', (t) => t.broadcast('old', 'red', { n: 1 }, sessionA)],
+    ['4 arguments, null group', (t) => t.broadcast('old', null, { n: 1 }, null)],
+    ['data object as options', (t) => t.broadcast('old', 'red', { n: 1 })],
+    ['null group, data object', (t) => t.broadcast('old', null, { text: 'hi' })],
+    ['string data as options', (t) => t.broadcast('old', 'red', 'text')],
+    ['null data as options', (t) => t.broadcast('old', 'red', null)],
+    ['number data as options', (t) => t.broadcast('old', null, 7)],
+    ['array data as options', (t) => t.broadcast('old', 'red', [1, 2])],
+  ];
+  for (const target of [ctx.server, sessionA]) {
+    for (const [what, call] of oldCalls) assert.throws(() => call(target), { name: 'TypeError', message: newForm }, what);
+  }
+  assert.throws(() => ctx.server.broadcast('bad', 1, { group: '' }), TypeError, 'empty group');
+  assert.throws(() => ctx.server.broadcast('bad', 1, { group: 5 }), TypeError, 'group not a string');
+  assert.throws(() => ctx.server.broadcast('bad', 1, { except: byName.a.self }), TypeError, 'except not a Session');
+  assert.throws(() => sessionA.broadcast('bad', 1, { except: 'a' }), TypeError, 'except not a Session');
+  assert.equal(ctx.server.broadcast('after', 1), 4, 'the server still broadcasts');
+  await barrier(ctx.server, clients);
+  for (const x of clients) {
+    assert.ok(!x.has((m) => m.event === 'old' || m.event === 'bad'), 'no old-form or invalid call reached anyone');
+    assert.ok(got(x, 'after'));
+  }
   await closeAll(ctx, clients);
 });
 
@@ -44,7 +88,7 @@ test('a broadcast is encoded once and the same frame is written to every recipie
     return original.call(this, frame);
   };
   try {
-    ctx.server.broadcast('once', 'red', { big: 'x'.repeat(1000) });
+    ctx.server.broadcast('once', { big: 'x'.repeat(1000) }, { group: 'red' });
   } finally {
     WebSocketBase.prototype.sendPrepared = original;
   }
@@ -63,9 +107,9 @@ test('session.join/leave on the server update the group index', async () => {
   assert.equal(d.join('red'), true);
   assert.equal(d.join('red'), false);
   assert.equal(ctx.server.groupSize('red'), 3);
-  ctx.server.broadcast('r1', 'red', null);
+  ctx.server.broadcast('r1', null, { group: 'red' });
   ctx.server.getSession(byName.a.self.id).leave('red');
-  ctx.server.broadcast('r2', 'red', null);
+  ctx.server.broadcast('r2', null, { group: 'red' });
   await barrier(ctx.server, clients);
   assert.deepEqual(clients.map((x) => got(x, 'r1')), [true, true, false, true]);
   assert.deepEqual(clients.map((x) => got(x, 'r2')), [false, true, false, true]);
@@ -156,7 +200,7 @@ test('onGroupChange decides joins and leaves; only true allows', async () => {
   assert.equal(ctx.server.groupSize('red'), 1);
   assert.equal(ctx.server.groupSize('admin'), 0);
   assert.deepEqual(asked, [['d', 'lobby', true], ['d', 'admin', true], ['d', 'weird', true], ['a', 'red', false]]);
-  ctx.server.broadcast('lobby-news', 'lobby', 1);
+  ctx.server.broadcast('lobby-news', 1, { group: 'lobby' });
   await barrier(ctx.server, clients);
   assert.deepEqual(clients.map((x) => got(x, 'lobby-news')), [false, false, false, true]);
   await closeAll(ctx, clients);

@@ -136,7 +136,7 @@ export class TestClient {
 let barrierCount = 0;
 export async function barrier(server, clients) {
   const tag = `barrier-${++barrierCount}`;
-  server.broadcast(tag, null, null);
+  server.broadcast(tag, null);
   await Promise.all(clients.map((c) => c.event(tag)));
 }
 

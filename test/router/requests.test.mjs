@@ -9,11 +9,11 @@ import { within, until } from '../helpers/wait.mjs';
 test('a handler answers through respond(), by returning, or by resolving', async () => {
   const ctx = await startServer((s) => {
     simpleAuth(s);
-    s.onRequest('cb', (body, respond) => respond(null, { got: body }));
+    s.onRequest('cb', (body, { respond }) => respond(null, { got: body }));
     s.onRequest('ret', (body) => body.a + body.b);
     s.onRequest('async', async (body) => ({ twice: body * 2 }));
-    s.onRequest('later', (body, respond) => void setImmediate(() => respond(null, 'late')));
-    s.onRequest('nothing', (body, respond) => respond(null));
+    s.onRequest('later', (body, { respond }) => void setImmediate(() => respond(null, 'late')));
+    s.onRequest('nothing', (body, { respond }) => respond(null));
   });
   const c = await login(ctx.url, { name: 'ana' });
   assert.deepEqual(await c.ok('request', { name: 'cb', data: { x: 1 } }), { got: { x: 1 } });
@@ -24,27 +24,41 @@ test('a handler answers through respond(), by returning, or by resolving', async
   await closeAll(ctx, [c]);
 });
 
-test('the handler gets body, session, a groups snapshot and the emitter', async () => {
+test('the handler gets (body, { session, respond }): one frozen context, the session once', async () => {
   let seen;
   const ctx = await startServer((s) => {
     simpleAuth(s);
-    s.onRequest('whoami', (body, respond, session, groups, emitter) => {
-      seen = { session, groups, emitter };
-      groups.push('tampered');
-      respond(null, { alias: session.alias, secret: session.data.secret.length });
+    s.onRequest('whoami', (body, context, ...rest) => {
+      seen = { context, rest };
+      const { session, respond } = context;
+      respond(null, { alias: session.alias, secret: session.data.secret.length, groups: [...session.groups] });
     });
   });
   const c = await login(ctx.url, { name: 'ana', groups: ['g1'] });
-  assert.deepEqual(await c.ok('request', { name: 'whoami' }), { alias: 'ana', secret: 'secret-of-ana'.length });
-  assert.equal(seen.emitter, seen.session);
-  assert.deepEqual([...seen.session.groups], ['g1'], 'mutating the snapshot changes nothing');
+  assert.deepEqual(await c.ok('request', { name: 'whoami' }), { alias: 'ana', secret: 'secret-of-ana'.length, groups: ['g1'] });
+  assert.deepEqual(Object.keys(seen.context).sort(), ['respond', 'session']);
+  assert.equal(seen.context.session, ctx.server.getSession(c.self.id));
+  assert.ok(Object.isFrozen(seen.context), 'a handler cannot swap the session out for the next one');
+  assert.deepEqual(seen.rest, [], 'nothing after the context');
+  await closeAll(ctx, [c]);
+});
+
+test('a handler in the 0.2.x shape (body, respond, session, ...) is refused at registration with a TypeError', async () => {
+  const ctx = await startServer((s) => simpleAuth(s));
+  assert.throws(() => ctx.server.onRequest('old', (body, respond, session) => respond(null, session.id)), {
+    name: 'TypeError',
+    message: /\(body, \{ session, respond \}\)/,
+  });
+  assert.throws(() => ctx.server.onRequest('old', 'not a function'), TypeError);
+  const c = await login(ctx.url, { name: 'ana' });
+  assert.equal((await c.send('request', { name: 'old' })).error.code, 'unknown_request', 'nothing was registered');
   await closeAll(ctx, [c]);
 });
 
 test('the first answer wins; later ones are ignored', async () => {
   const ctx = await startServer((s) => {
     simpleAuth(s);
-    s.onRequest('twice', (body, respond) => {
+    s.onRequest('twice', (body, { respond }) => {
       respond(null, 1);
       respond(null, 2);
       return 3;
@@ -60,8 +74,8 @@ test('the first answer wins; later ones are ignored', async () => {
 test('error answers are structured: respond(error), RequestError, and thrown errors', async () => {
   const ctx = await startServer((s) => {
     simpleAuth(s);
-    s.onRequest('denied', (body, respond) => respond('not allowed'));
-    s.onRequest('detailed', (body, respond) => respond({ field: 'name' }));
+    s.onRequest('denied', (body, { respond }) => respond('not allowed'));
+    s.onRequest('detailed', (body, { respond }) => respond({ field: 'name' }));
     s.onRequest('coded', () => {
       throw new RequestError('forbidden', 'admins only', { need: 'admin' });
     });
@@ -129,16 +143,16 @@ test('concurrent requests from several clients are answered to the right id, wha
   await closeAll(ctx, clients);
 });
 
-test('emitter.broadcast from a handler can exclude the sender', async () => {
+test('session.broadcast from a handler can exclude the sender', async () => {
   const ctx = await startServer((s) => {
     simpleAuth(s);
-    s.onRequest('create', (body, respond, session, groups, emitter) => {
+    s.onRequest('create', (body, { session, respond }) => {
       respond(null, { done: true });
-      emitter.broadcast('created', null, body, emitter);
+      session.broadcast('created', body, { except: session });
     });
-    s.onRequest('create-all', (body, respond, session, groups, emitter) => {
+    s.onRequest('create-all', (body, { session, respond }) => {
       respond(null, { done: true });
-      emitter.broadcast('created-all', null, body);
+      session.broadcast('created-all', body);
     });
   });
   const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((name) => login(ctx.url, { name })));
@@ -161,7 +175,7 @@ test('a client that leaves while its request runs: the late answer goes nowhere,
   const ctx = await startServer((s) => {
     simpleAuth(s);
     s.onConnectionClose((session) => gone(session.alias));
-    s.onRequest('slow', async (body, respond, session) => {
+    s.onRequest('slow', async (body, { session, respond }) => {
       await gate;
       respond(null, 'too late');
       session.send('also-late', 1);
