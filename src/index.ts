@@ -15,47 +15,9 @@ export type { ReadyState } from './session/connection.js';
 // `ws.sendPrepared(frame)` takes what this builds: one encoding, many sockets.
 export { prepareFrame } from './frame/encoder.js';
 
-// The application server (docs/server.md).
-export {
-  WebSocketNodeServer,
-  type WebSocketNodeServerEvents,
-  Session,
-  type WireProtocol,
-  PROTOCOL_V1,
-  ERROR_CODES,
-  RequestError,
-  HookError,
-  isErrorCode,
-  type ErrorCode,
-  type WireError,
-  type PublicClient,
-  SERVER_DEFAULTS,
-  type Awaitable,
-  type WebSocketNodeServerOptions,
-  type RateLimitOptions,
-  type BackpressurePolicy,
-  type ServerStats,
-  type UpgradeHook,
-  type StartSession,
-  type AuthRespond,
-  type AuthenticationHook,
-  type ConnectionCloseHook,
-  type Respond,
-  type RequestHandler,
-  type PrivateMessageHook,
-  type ClientMessage,
-  type ClientMessageHook,
-  type GroupChangeHook,
-  type AliasChangeHook,
-  type ClientBroadcastOptions,
-  type PresenceOptions,
-  type AppTypeMap,
-  type AppRequestName,
-  type AppRequestBody,
-  type AppRequestResult,
-  type AppEventName,
-  type AppEventData,
-} from './router/index.js';
+// The application server (docs/server.md): src/router/index.ts is its
+// curated list of values and types.
+export * from './router/index.js';
 
 // Importing the session layer's index also attaches WebSocket.Server,
 // WebSocket.WebSocketServer and WebSocket.WebSocket, as ws does.
