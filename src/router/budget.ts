@@ -20,10 +20,15 @@ export function fullBudget(perSecond: number, now: number): Budget {
   return { tokens: perSecond, stamp: now };
 }
 
-function refill(budget: Budget, perSecond: number, now: number): void {
+/**
+ * Adds what `perSecond` earned since the last refill, up to `cap` (by
+ * default one second's worth). Shared with the inbound rate limit
+ * (./limits.ts), whose bucket holds `burst` tokens.
+ */
+export function refill(budget: Budget, perSecond: number, now: number, cap = perSecond): void {
   const elapsed = now - budget.stamp;
   budget.stamp = now;
-  if (elapsed > 0) budget.tokens = Math.min(perSecond, budget.tokens + (elapsed * perSecond) / 1000);
+  if (elapsed > 0) budget.tokens = Math.min(cap, budget.tokens + (elapsed * perSecond) / 1000);
 }
 
 /** Charges `cost` if the balance is positive; false (nothing charged) when it is spent. */

@@ -3,6 +3,7 @@
 // silently disabling a protection), and the per-connection inbound token
 // bucket. The outbound bound is applied in ./fanout.ts and by the core.
 
+import { refill, type Budget } from './budget.js';
 import {
   DEFAULTS,
   type BackpressurePolicy,
@@ -101,12 +102,8 @@ export function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** The part of a connection the token bucket keeps. */
-export interface Bucket {
-  tokens: number;
-  /** performance.now() of the last refill. */
-  stamp: number;
-}
+/** The part of a connection the token bucket keeps: a Budget whose cap is `burst`. */
+export type Bucket = Budget;
 
 export const RATE_OK = 0;
 export const RATE_REJECT = 1;
@@ -121,9 +118,7 @@ export type RateVerdict = typeof RATE_OK | typeof RATE_REJECT | typeof RATE_CLOS
  * closed.
  */
 export function takeToken(bucket: Bucket, rate: Required<RateLimitOptions>, now: number): RateVerdict {
-  const elapsed = now - bucket.stamp;
-  bucket.stamp = now;
-  if (elapsed > 0) bucket.tokens = Math.min(rate.burst, bucket.tokens + (elapsed * rate.messagesPerSecond) / 1000);
+  refill(bucket, rate.messagesPerSecond, now, rate.burst);
   bucket.tokens -= 1;
   if (bucket.tokens >= 0) return RATE_OK;
   return bucket.tokens < -rate.burst ? RATE_CLOSE : RATE_REJECT;
