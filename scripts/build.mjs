@@ -15,8 +15,9 @@
 // readable as it is.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { build } from 'esbuild';
+import ts from 'typescript';
 import { buildBrowser } from './build-browser.mjs';
 
 const release = process.argv.includes('--release');
@@ -51,6 +52,50 @@ await build({ ...cjs, entryPoints: modules('src') });
 // src/index.cts -> dist/cjs/index.cjs: requires ./index.js (src/index.ts).
 await build({ ...cjs, entryPoints: ['src/index.cts'], outExtension: { '.js': '.cjs' } });
 writeFileSync('dist/cjs/package.json', JSON.stringify({ type: 'commonjs' }) + '\n');
+writeFileSync('dist/cjs/index.d.cts', cjsDeclarations());
+
+/**
+ * The types of dist/cjs/index.cjs, as @types/ws types `require('ws')`: one
+ * `export =` of the WebSocket class merged with a namespace that holds every
+ * named export of the root (and ws's `Server` alias), so
+ * `import WebSocket = require('ws-node-server')` gives `new WebSocket(url)`,
+ * `new WebSocket.Server(...)`, `let ws: WebSocket` and
+ * `WebSocket.ServerOptions` their real types. The names come from the root's
+ * declarations, so the list cannot drift from src/index.ts.
+ */
+function cjsDeclarations() {
+  const entry = 'dist/esm/index.d.ts';
+  const program = ts.createProgram([entry], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true, types: [] });
+  const checker = program.getTypeChecker();
+  const symbol = checker.getSymbolAtLocation(program.getSourceFile(entry));
+  // Each name is aliased from the module that declares it: an alias of a
+  // name the root re-exports with `export type` is not allowed.
+  const modules = new Map();
+  const members = [];
+  for (const exported of checker.getExportsOfModule(symbol)) {
+    const name = exported.getName();
+    if (name === 'default') continue;
+    const target = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+    const file = target.declarations[0].getSourceFile().fileName;
+    const spec = relative('dist/cjs', file).replace(/\\/g, '/').replace(/\.d\.ts$/, '.js');
+    if (!modules.has(spec)) modules.set(spec, `m${modules.size}`);
+    members.push(`  export import ${name} = ${modules.get(spec)}.${target.getName()};`);
+  }
+  members.sort();
+  members.push('  export import Server = api.WebSocketServer;');
+  const imports = [...modules].map(([spec, id]) => `import * as ${id} from '${spec}';`);
+  return [
+    '// The CommonJS entry: require() returns the WebSocket class with every named export attached (see index.cjs).',
+    "import * as api from '../esm/index.js';",
+    ...imports,
+    'declare class WebSocket extends api.WebSocket {}',
+    'declare namespace WebSocket {',
+    ...members,
+    '}',
+    'export = WebSocket;',
+    '',
+  ].join('\n');
+}
 
 // The browser builds of the client (ES module and classic script).
 await buildBrowser({ log: () => {}, sourcemap: !release });

@@ -135,8 +135,10 @@ const ESM = join(ROOT, 'dist', 'esm');
 /** The .d.ts files the published entry points reach, following their imports. */
 function publicDeclarations() {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  // Conditions may nest ({ import: { types }, require: { types } }).
+  const types = (e) => (typeof e !== 'object' || e === null ? [] : [e.types, ...Object.values(e).flatMap(types)]);
   const queue = Object.values(pkg.exports)
-    .map((e) => (typeof e === 'object' ? e.types : undefined))
+    .flatMap(types)
     .filter((t) => typeof t === 'string' && t.startsWith('./dist/esm/'))
     .map((t) => join(ROOT, t));
   const seen = new Set();

@@ -64,7 +64,10 @@ test('every file package.json main/module/types/exports names is in the tarball'
   // Every entry point has code for import and require (not only types).
   for (const [entry, conditions] of Object.entries(pkg.exports)) {
     if (typeof conditions !== 'object') continue;
-    const code = Object.entries(conditions).filter(([c]) => c !== 'types').map(([, p]) => p.replace(/^\.\//, ''));
+    // Nested conditions ({ import: { types, default } }) count by their code path.
+    const code = Object.entries(conditions)
+      .filter(([c]) => c !== 'types')
+      .map(([, p]) => (typeof p === 'object' ? p.default : p).replace(/^\.\//, ''));
     assert.ok(code.length > 0 && code.every((p) => p.startsWith('dist/') && /\.(c?js)$/.test(p)), `${entry}: ${code}`);
   }
 });

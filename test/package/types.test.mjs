@@ -49,3 +49,12 @@ test('a CommonJS TypeScript file (.cts) gets the same types through named import
   assert.equal(output.trim(), '');
   assert.equal(code, 0);
 });
+
+test('import X = require() of the root is typed as @types/ws types it, not as any', async () => {
+  const ok = await compile('tsconfig.cjs.json', 'commonjs');
+  assert.equal(ok.output.trim(), '');
+  const wrong = await compile('tsconfig.cjs-wrong.json', 'commonjs');
+  assert.notEqual(wrong.code, 0);
+  const lines = [...wrong.output.matchAll(/^cjs-wrong\.cts\((\d+),\d+\): error TS\d+/gm)].map((m) => Number(m[1]));
+  assert.deepEqual([...new Set(lines)], [5, 6, 7], wrong.output);
+});
