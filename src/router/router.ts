@@ -4,27 +4,29 @@
 // codec its subprotocol selected, enforces "nothing before authentication",
 // and hands every other command to ./actions.ts. No input from the network
 // can throw out of here: every hook call is wrapped, every decode failure is
-// an error reply.
+// an error reply. The modules it drives see it only through the narrow host
+// interfaces they declare (./host.ts lists them); only the server imports
+// this file.
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { RawData, WebSocket } from '../session/index.js';
-import { runCommand } from './actions.js';
-import { authenticate, type SessionInit } from './auth.js';
-import type { Codec, Command, Decoded, Outcome, PublicClient } from './commands.js';
+import { runCommand, type ActionHost } from './actions.js';
+import { authenticate, type AuthHost, type SessionInit } from './auth.js';
+import type { Codec, Command, Decoded, Outcome } from './commands.js';
 import { fail } from './commands.js';
 import { HookError, RequestError } from './errors.js';
 import { fanOut, writeText, type OutboundGate } from './fanout.js';
+import type { Invoked, RouterCounters } from './host.js';
 import { RATE_CLOSE, RATE_OK, takeToken, type RateVerdict } from './limits.js';
 import { PresencePacer } from './presence.js';
 import { createLegacyCodec } from './protocol-legacy.js';
-import { createV1Codec, PROTOCOL_V1 } from './protocol-v1.js';
+import { createV1Codec } from './protocol-v1.js';
 import { Registry, type Peer } from './registry.js';
 import { Session, type SessionHost } from './session.js';
 import type { Hooks, ResolvedOptions } from './types.js';
-
-export type Invoked = { ok: true; value: unknown } | { ok: false; error: unknown };
+import { PROTOCOL_V1, type PublicClient } from './wire.js';
 
 const OPEN = 1;
 
@@ -36,21 +38,9 @@ export interface RouterEvents {
   rateLimit(session: Session<unknown> | null, action: 'reject' | 'close'): void;
 }
 
-/** Counters of what the router's limits did (see ServerStats). */
-export interface RouterCounters {
-  dropped: number;
-  closedForBackpressure: number;
-  rateLimited: number;
-  closedForRate: number;
-  heartbeatTimeouts: number;
-  authTimeouts: number;
-  refusedBroadcasts: number;
-  refusedJoins: number;
-}
-
 const BINARY_REFUSED: Decoded<unknown> = { ok: false, ref: null, error: { code: 'bad_message', message: 'binary messages are not part of the protocol' } };
 
-export class Router implements SessionHost, OutboundGate {
+export class Router implements SessionHost, OutboundGate, ActionHost, AuthHost {
   readonly registry = new Registry();
   /** Every adopted connection, authenticated or not. */
   readonly peers = new Map<WebSocket, Peer>();
