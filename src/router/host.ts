@@ -1,12 +1,13 @@
 // What the router's modules ask of the router they run in, where several
 // ask the same: running an application hook, and the counters of what the
-// limits did. Each module declares the rest of its host beside its own code
-// (SessionHost in ./session.ts, OutboundGate in ./fanout.ts, ActionHost in
-// ./actions.ts, AuthHost in ./auth.ts, ChangeHost in ./changes.ts,
-// ClientBroadcastHost in ./client-broadcast.ts, PresenceHost in
-// ./presence.ts); ./router.ts implements them all. So no module but the
-// server imports the router, and the router's import graph has no cycle.
-// Types only: nothing here exists at run time.
+// limits did. Each module declares the rest of its host beside its own code:
+// OutboundGate in ./fanout.ts, ActionHost in ./actions.ts, AuthHost in
+// ./auth.ts, ChangeHost in ./changes.ts, ClientBroadcastHost in
+// ./client-broadcast.ts, PresenceHost in ./presence.ts, BridgeHost in
+// ./session-bridge.ts; ./router.ts implements them (and the bridge
+// implements ./session.ts's SessionHost). So no module but the server
+// imports the router, and the router's import graph has no cycle. Types
+// only: nothing here exists at run time.
 
 import type { Session } from './session.js';
 

@@ -24,7 +24,8 @@ import { PresencePacer } from './presence.js';
 import { createLegacyCodec } from './protocol-legacy.js';
 import { createV1Codec } from './protocol-v1.js';
 import { Registry, type Peer } from './registry.js';
-import { Session, type SessionHost } from './session.js';
+import { Session } from './session.js';
+import { SessionBridge, type BridgeHost } from './session-bridge.js';
 import type { Hooks, ResolvedOptions } from './types.js';
 import { PROTOCOL_V1, type PublicClient } from './wire.js';
 
@@ -40,7 +41,7 @@ export interface RouterEvents {
 
 const BINARY_REFUSED: Decoded<unknown> = { ok: false, ref: null, error: { code: 'bad_message', message: 'binary messages are not part of the protocol' } };
 
-export class Router implements SessionHost, OutboundGate, ActionHost, AuthHost {
+export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost {
   readonly registry = new Registry();
   /** Every adopted connection, authenticated or not. */
   readonly peers = new Map<WebSocket, Peer>();
@@ -53,6 +54,8 @@ export class Router implements SessionHost, OutboundGate, ActionHost, AuthHost {
   };
   /** Paces presence announcements of alias and availability changes. */
   readonly pacer: PresencePacer;
+  /** Where sessions call back when the application changes them. */
+  readonly #bridge = new SessionBridge(this);
   /** Set by shutdown(): new work is refused with `shutting_down`. */
   closing = false;
   #inflight = 0;
@@ -274,7 +277,7 @@ export class Router implements SessionHost, OutboundGate, ActionHost, AuthHost {
 
   /** Turns a successful authentication into a registered, announced session. */
   startSession(peer: Peer, init: SessionInit): Session<unknown> {
-    const session = new Session<unknown>(this, { id: randomUUID(), protocol: peer.codec.name, ...init });
+    const session = new Session<unknown>(this.#bridge, { id: randomUUID(), protocol: peer.codec.name, ...init });
     peer.session = session;
     // Only the authentication hook needs the upgrade request: an idle
     // session does not keep it (and its headers) alive.
@@ -355,36 +358,6 @@ export class Router implements SessionHost, OutboundGate, ActionHost, AuthHost {
       peer.ws.terminate();
       this.#onClose(peer, 1006, '');
     }
-  }
-
-  // SessionHost: sessions call back here when the server changes them.
-  groupJoined(session: Session<unknown>, group: string): void {
-    const peer = this.registry.peerOf(session);
-    if (peer !== undefined) this.registry.groupJoined(peer, group);
-  }
-  groupLeft(session: Session<unknown>, group: string): void {
-    const peer = this.registry.peerOf(session);
-    if (peer !== undefined) this.registry.groupLeft(peer, group);
-  }
-  publicStateChanged(session: Session<unknown>): void {
-    const peer = this.registry.peerOf(session);
-    if (peer === undefined) return;
-    this.registry.refresh(peer);
-    this.pacer.changed(peer);
-  }
-  broadcastFrom(event: string, group: string | null, data: unknown, except: Session<unknown> | null): number {
-    const peer = except === null ? null : (this.registry.peerOf(except) ?? null);
-    return this.broadcast(event, group, data, peer);
-  }
-  sendTo(session: Session<unknown>, event: string, data: unknown): boolean {
-    const peer = this.registry.peerOf(session);
-    return peer !== undefined && writeText(this, peer, peer.codec.event(event, null, data, null));
-  }
-  queuedBytes(session: Session<unknown>): number {
-    return this.registry.peerOf(session)?.ws.bufferedAmount ?? 0;
-  }
-  closeSession(session: Session<unknown>, code: number, reason: string): void {
-    this.registry.peerOf(session)?.ws.close(code, reason);
   }
 }
 
