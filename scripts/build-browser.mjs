@@ -3,7 +3,8 @@
 //   dist/browser/client.global.js  classic script: window.WebSocketNodeClient
 //   dist/browser/client.d.ts       types of the ES module (re-exports dist/esm)
 // The bundle must not contain Node built-ins or the Node core (frame,
-// handshake, session): the build fails if anything pulls them in.
+// handshake, session, router; only the Node-free src/router/wire.ts is let
+// through): the build fails if anything pulls them in.
 // Run after tsc (the .d.ts points at dist/esm): `node scripts/build-browser.mjs`,
 // or import { buildBrowser } from './build-browser.mjs'.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,6 +23,9 @@ const browserOnly = {
       errors: [{ text: `Node built-in "${args.path}" imported by ${args.importer} cannot go into the browser bundle` }],
     }));
     b.onResolve({ filter: /\/(session|frame|handshake|router)\// }, (args) => {
+      // The wire vocabulary both sides share imports nothing and no Node API
+      // (test/package/wire-module.test.mjs): it is the one exception.
+      if (/\/router\/wire\.js$/.test(args.path)) return undefined;
       // Type-only imports are erased before resolution; a value import of the Node core is a mistake.
       return { errors: [{ text: `${args.path} (Node core) imported by ${args.importer} cannot go into the browser bundle` }] };
     });

@@ -5,6 +5,7 @@
 // its answer (`inflight`). Whatever happens, its `done` runs exactly once:
 // answer, server error, timeout, abort, connection lost or client closed.
 
+import type { ClientMessageBody } from '../router/wire.js';
 import { ConnectionLostError, RequestAbortedError, RequestTimeoutError } from './errors.js';
 import type { CallOptions } from './types.js';
 
@@ -45,7 +46,7 @@ export class CallBook {
    * even start: unserializable message, bad timeout, signal already aborted.
    */
   create(
-    message: Record<string, unknown>,
+    message: ClientMessageBody,
     options: CallOptions,
     defaultTimeout: number,
     done: Done,

@@ -16,6 +16,7 @@ import { isRecord, PresenceTracker, readMessage, selfOf } from './inbound.js';
 import { limitsOf, Pacer, utf8Length } from './pacer.js';
 import { ERROR, eventKey, Listeners, MESSAGE, PRESENCE, STATE } from './listeners.js';
 import { closeSocket, nonNegative, OPEN } from './socket.js';
+import { PROTOCOL_V1, type ClientMessageBody } from '../router/wire.js';
 import type {
   CallOptions,
   ClientOptions,
@@ -29,9 +30,6 @@ import type {
   StateEvent,
   WebSocketLike,
 } from './types.js';
-
-/** The subprotocol of our wire protocol (the server's PROTOCOL_V1). */
-export const PROTOCOL = 'ws-node-server.v1';
 
 type Timer = ReturnType<typeof setTimeout>;
 
@@ -135,7 +133,7 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
     this.#setState({ state: 'connecting', attempt: this.#reconnect?.attempt ?? 0 });
     let socket: WebSocketLike;
     try {
-      socket = this.#platform.createSocket(this.url, [PROTOCOL]);
+      socket = this.#platform.createSocket(this.url, [PROTOCOL_V1]);
     } catch (error) {
       // A bad URL fails the same way every time: no point retrying.
       const e = new ClientError('connect_failed', `cannot open a WebSocket to ${this.url}`, error);
@@ -162,8 +160,8 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
     clearTimeout(this.#connectTimer);
     const socket = this.#socket!;
     // A server that did not pick our subprotocol speaks something else.
-    if (typeof socket.protocol === 'string' && socket.protocol !== PROTOCOL) {
-      const e = new ClientProtocolError(`the server did not accept the ${PROTOCOL} subprotocol`);
+    if (typeof socket.protocol === 'string' && socket.protocol !== PROTOCOL_V1) {
+      const e = new ClientProtocolError(`the server did not accept the ${PROTOCOL_V1} subprotocol`);
       this.#finish(1006, '', e, new ClientClosedError(e.message, e));
       return;
     }
@@ -377,7 +375,7 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
   }
 
   /** @internal Sends one message as a call and maps its answer. */
-  protected call<R>(message: Record<string, unknown>, options: CallOptions = {}, map?: (data: unknown) => R): Promise<R> {
+  protected call<R>(message: ClientMessageBody, options: CallOptions = {}, map?: (data: unknown) => R): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       const call = this.#calls.create(message, options, this.#requestTimeout, (error, data) => {
         if (error !== null) return reject(error);

@@ -3,6 +3,7 @@
 // protocol's operations and the app's listeners; the WebSocket's life,
 // reconnection, authentication and the call queue are in connection.ts.
 
+import type { ClientMessageBody } from '../router/wire.js';
 import { ClientConnection } from './connection.js';
 import { isRecord, publicClientOf } from './inbound.js';
 import { ERROR, eventKey, MESSAGE, PRESENCE, STATE } from './listeners.js';
@@ -27,7 +28,8 @@ import type {
   StateEvent,
 } from './types.js';
 
-export { PROTOCOL } from './connection.js';
+/** The subprotocol of our wire protocol: the server's PROTOCOL_V1. */
+export { PROTOCOL_V1 as PROTOCOL } from '../router/wire.js';
 
 export class ClientCore<T extends ClientTypeMap = ClientTypeMap> extends ClientConnection<T> {
   /** Sends a named request; resolves to the handler's answer. */
@@ -85,7 +87,7 @@ export class ClientCore<T extends ClientTypeMap = ClientTypeMap> extends ClientC
   /** Changes the public alias and/or availability; others are told by presence events. */
   update(changes: { alias?: string | null; available?: boolean }, options?: CallOptions): Promise<{ alias: string | null; available: boolean }> {
     // Only the two known fields: anything else in `changes` must not reach the wire.
-    const message: Record<string, unknown> = { type: 'update' };
+    const message: ClientMessageBody<'update'> = { type: 'update' };
     if (changes.alias !== undefined) message.alias = changes.alias;
     if (changes.available !== undefined) message.available = changes.available;
     return this.call(message, options, (data) => {

@@ -2,7 +2,7 @@
 // app can `switch (err.code)` or test `instanceof`. Names are set
 // explicitly because minifiers rename classes.
 
-import type { ErrorCode } from '../router/errors.js';
+import type { ErrorCode } from '../router/wire.js';
 
 /** Base class of every error the client produces. */
 export class ClientError extends Error {

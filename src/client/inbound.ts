@@ -2,10 +2,9 @@
 // field is checked before it reaches the app, and a malformed message is
 // reported as an error instead of throwing out of the socket's handler.
 
-import { ServerError } from './errors.js';
-import type { ErrorCode } from '../router/errors.js';
+import type { ErrorCode, ServerMessageType } from '../router/wire.js';
+import { ClientProtocolError, ServerError } from './errors.js';
 import type { EventMeta, PresenceChange, PublicClient, SelfInfo, Sender } from './types.js';
-import { ClientProtocolError } from './errors.js';
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -97,7 +96,8 @@ export function readMessage(raw: unknown): Inbound {
     msg = undefined;
   }
   if (!isRecord(msg)) return { kind: 'bad', error: new ClientProtocolError('the server sent a message that is not a JSON object') };
-  switch (msg.type) {
+  // Typed by the wire module, so a case here is always a type the server sends.
+  switch (msg.type as ServerMessageType) {
     case 'reply':
       return { kind: 'answer', id: msg.id, error: null, data: msg.data ?? null };
     case 'error':

@@ -12,15 +12,14 @@
 // hold their slot until the server's answer arrives, since the server is
 // still working on them.
 
-/** What the server announces (all optional: a server that says nothing is assumed to have the defaults). */
-export interface ServerLimits {
-  /** Messages of one connection processed at once; 0: no limit. */
-  maxInflight: number;
-  /** Sustained messages per second and bucket size; null: no rate limit. */
-  rate: { messagesPerSecond: number; burst: number } | null;
-  /** Largest message the server accepts, in bytes; 0: not announced (nothing is checked). */
-  maxPayload: number;
-}
+import type { AnnouncedLimits } from '../router/wire.js';
+
+/**
+ * What the server announces (all optional: a server that says nothing is
+ * assumed to have the defaults). A `maxPayload` of 0 means not announced:
+ * nothing is checked.
+ */
+type ServerLimits = AnnouncedLimits;
 
 /** The server's defaults (docs/server.md), assumed until the server says otherwise. */
 export const DEFAULT_LIMITS: ServerLimits = { maxInflight: 100, rate: { messagesPerSecond: 100, burst: 200 }, maxPayload: 0 };

@@ -3,8 +3,11 @@
 // once as a type map; request(), on(), broadcast() and sendMessage() then
 // check names, bodies and results at compile time.
 
+import type { AppTypeMap, Sender } from '../router/wire.js';
 import type { ClientError } from './errors.js';
-import type { AppTypeMap } from '../router/types.js';
+
+// The wire shapes the server sends (src/router/wire.ts, shared by both sides).
+export type { PublicClient, SelfInfo, Sender } from '../router/wire.js';
 
 /** One request an app's server handles: what is sent and what comes back. */
 export interface RequestSpec {
@@ -63,26 +66,6 @@ export interface CallOptions {
 export interface BroadcastOptions extends CallOptions {
   /** Deliver to this group's members only (the sender must be one); default: everyone. */
   group?: string | null;
-}
-
-/** What other clients can know about a client (the server's PublicClient). */
-export interface PublicClient<PD = unknown> {
-  id: string;
-  alias: string | null;
-  available: boolean;
-  publicData: PD;
-  connected: boolean;
-}
-
-/** This client as the server registered it. */
-export interface SelfInfo<PD = unknown> extends PublicClient<PD> {
-  groups: string[];
-}
-
-/** A sender as it appears on events and private messages. */
-export interface Sender {
-  id: string;
-  alias: string | null;
 }
 
 /** Where an event came from. */

@@ -4,17 +4,28 @@
 // the client's codec turns into its reply. Broadcasts are in
 // ./client-broadcast.ts, group and alias changes in ./changes.ts.
 
-import { changeGroups, update } from './changes.js';
-import { clientBroadcast, vet } from './client-broadcast.js';
+import { changeGroups, update, type ChangeHost } from './changes.js';
+import { clientBroadcast, vet, type ClientBroadcastHost } from './client-broadcast.js';
 import type { Command, Outcome, Target } from './commands.js';
 import { fail, ok } from './commands.js';
 import { RequestError, toWireError } from './errors.js';
 import { writeText } from './fanout.js';
-import type { Peer } from './registry.js';
-import type { Router } from './router.js';
+import type { Peer, Registry } from './registry.js';
 import type { Session } from './session.js';
+import type { Hooks } from './types.js';
 
-export function runCommand(router: Router, peer: Peer, command: Command): Promise<Outcome> | Outcome {
+/**
+ * What an authenticated client's commands need from the router: what
+ * requests and private messages use, and what ./changes.ts and
+ * ./client-broadcast.ts need for the commands handed on to them.
+ */
+export type ActionHost = ChangeHost &
+  ClientBroadcastHost & {
+    readonly hooks: Pick<Hooks<unknown>, 'requests' | 'privateMessage'>;
+    readonly registry: Pick<Registry, 'available' | 'byId' | 'withAlias'>;
+  };
+
+export function runCommand(router: ActionHost, peer: Peer, command: Command): Promise<Outcome> | Outcome {
   const session = peer.session!;
   switch (command.kind) {
     case 'request':
@@ -50,7 +61,7 @@ export function runCommand(router: Router, peer: Peer, command: Command): Promis
   }
 }
 
-function request(router: Router, session: Session<unknown>, name: string, body: unknown): Promise<Outcome> | Outcome {
+function request(router: ActionHost, session: Session<unknown>, name: string, body: unknown): Promise<Outcome> | Outcome {
   const handler = router.hooks.requests.get(name);
   if (handler === undefined) return fail('unknown_request', `no handler for request "${name}"`);
   return new Promise<Outcome>((resolve) => {
@@ -85,7 +96,7 @@ function request(router: Router, session: Session<unknown>, name: string, body: 
  * holders skipped, a message for one would reach whoever else uses the
  * alias. The caller then requires the target to be visible.
  */
-function findTarget(router: Router, to: Target): Peer | null {
+function findTarget(router: ActionHost, to: Target): Peer | null {
   if ('id' in to) return router.registry.byId.get(to.id) ?? null;
   let found: Peer | null = null;
   for (const candidate of router.registry.withAlias(to.alias)) {
@@ -95,7 +106,7 @@ function findTarget(router: Router, to: Target): Peer | null {
   return found;
 }
 
-async function privateMessage(router: Router, peer: Peer, to: Target, data: unknown): Promise<Outcome> {
+async function privateMessage(router: ActionHost, peer: Peer, to: Target, data: unknown): Promise<Outcome> {
   const sender = peer.session!;
   // 0.2.1: only an available client with an alias may message others.
   if (!sender.visible) return fail('unavailable', 'you are not available; set an alias and availability first');

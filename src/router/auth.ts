@@ -6,9 +6,11 @@
 import type { Outcome } from './commands.js';
 import { fail, ok } from './commands.js';
 import { HookError, RequestError, toWireError } from './errors.js';
+import type { HookRunner } from './host.js';
 import type { Peer } from './registry.js';
-import type { Router } from './router.js';
-import type { ResolvedOptions } from './types.js';
+import type { Session } from './session.js';
+import type { Hooks, ResolvedOptions } from './types.js';
+import type { AnnouncedLimits, AuthAnswer } from './wire.js';
 
 /** What startSession() collected, applied once the hook answers. */
 export interface SessionInit {
@@ -19,7 +21,16 @@ export interface SessionInit {
   publicData: unknown;
 }
 
-export function authenticate(router: Router, peer: Peer, credentials: unknown): Promise<Outcome> {
+/** What authentication needs from the router. */
+export interface AuthHost extends HookRunner {
+  readonly options: Pick<ResolvedOptions, 'maxInflight' | 'rateLimit' | 'maxPayload'>;
+  readonly hooks: Pick<Hooks<unknown>, 'authentication'>;
+  reportError(error: HookError): void;
+  /** Turns a successful authentication into a registered, announced session. */
+  startSession(peer: Peer, init: SessionInit): Session<unknown>;
+}
+
+export function authenticate(router: AuthHost, peer: Peer, credentials: unknown): Promise<Outcome> {
   if (peer.state === 'open') return Promise.resolve(fail('already_authenticated', 'already authenticated'));
   if (peer.state === 'authenticating') return Promise.resolve(fail('already_authenticated', 'authentication already in progress'));
   const hook = router.hooks.authentication;
@@ -56,7 +67,8 @@ export function authenticate(router: Router, peer: Peer, credentials: unknown): 
         refuse(fail('internal_error', 'authentication failed on the server'));
       } else {
         const session = router.startSession(peer, pending);
-        resolve(ok({ self: { ...session.toPublic(), groups: session.groupList() }, session: clientSide ?? null, limits: announcedLimits(router.options) }));
+        const answer: AuthAnswer = { self: { ...session.toPublic(), groups: session.groupList() }, session: clientSide ?? null, limits: announcedLimits(router.options) };
+        resolve(ok(answer));
       }
     };
     void router.invoke('onAuthentication', () => hook(credentials, startSession, respond, req), null).then((result) => {
@@ -69,12 +81,8 @@ export function authenticate(router: Router, peer: Peer, credentials: unknown): 
   });
 }
 
-/**
- * The limits a client must keep, told to it when its session starts
- * (docs/protocol.md). Our client paces itself by them, so that only a
- * client that ignores them is ever answered `rate_limited` or closed with 1009.
- */
-export function announcedLimits(o: ResolvedOptions): { maxInflight: number; rate: { messagesPerSecond: number; burst: number } | null; maxPayload: number } {
+/** The limits a client must keep (AnnouncedLimits), from the server's options. */
+export function announcedLimits(o: AuthHost['options']): AnnouncedLimits {
   const rate = o.rateLimit === false ? null : { messagesPerSecond: o.rateLimit.messagesPerSecond, burst: o.rateLimit.burst };
   return { maxInflight: o.maxInflight, rate, maxPayload: o.maxPayload };
 }

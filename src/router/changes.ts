@@ -8,11 +8,20 @@
 
 import type { Outcome } from './commands.js';
 import { fail, ok } from './commands.js';
-import type { Peer } from './registry.js';
-import type { Router } from './router.js';
+import type { HookRunner, RouterCounters } from './host.js';
+import type { Peer, Registry } from './registry.js';
+import type { Hooks, ResolvedOptions } from './types.js';
+
+/** What group and alias changes need from the router. */
+export interface ChangeHost extends HookRunner {
+  readonly options: Pick<ResolvedOptions, 'maxGroupsPerSession' | 'maxGroups'>;
+  readonly hooks: Pick<Hooks<unknown>, 'groupChange' | 'aliasChange'>;
+  readonly registry: Pick<Registry, 'members' | 'groupCount' | 'aliasHeldByOther'>;
+  readonly counters: Pick<RouterCounters, 'refusedJoins'>;
+}
 
 /** Why joining `todo` would break a group cap, or null. */
-function overGroupLimits(router: Router, peer: Peer, todo: string[]): string | null {
+function overGroupLimits(router: ChangeHost, peer: Peer, todo: string[]): string | null {
   const { maxGroupsPerSession, maxGroups } = router.options;
   if (maxGroupsPerSession > 0 && peer.session!.groups.size + todo.length > maxGroupsPerSession) {
     return `a session may be in at most ${maxGroupsPerSession} groups`;
@@ -31,7 +40,7 @@ function overGroupLimits(router: Router, peer: Peer, todo: string[]): string | n
  * names the change only, `{ group, joined }`: a client keeps its own list,
  * so an answer does not grow with the number of groups.
  */
-export async function changeGroups(router: Router, peer: Peer, groups: string[], join: boolean): Promise<Outcome> {
+export async function changeGroups(router: ChangeHost, peer: Peer, groups: string[], join: boolean): Promise<Outcome> {
   const session = peer.session!;
   const answer = (): Outcome => ok(groups.length === 1 ? { group: groups[0], joined: join } : { groups: session.groupList() });
   const todo = groups.filter((g) => session.inGroup(g) !== join);
@@ -69,7 +78,7 @@ export async function changeGroups(router: Router, peer: Peer, groups: string[],
  * needs its true. Each setter announces its change to the other available
  * clients.
  */
-export async function update(router: Router, peer: Peer, alias: string | null | undefined, available: boolean | undefined): Promise<Outcome> {
+export async function update(router: ChangeHost, peer: Peer, alias: string | null | undefined, available: boolean | undefined): Promise<Outcome> {
   const session = peer.session!;
   if (alias !== undefined && alias !== session.alias) {
     const taken = (): boolean => alias !== null && router.registry.aliasHeldByOther(alias, peer);

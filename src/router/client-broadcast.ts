@@ -11,12 +11,27 @@ import { performance } from 'node:perf_hooks';
 import { fullBudget, spend, waitFor } from './budget.js';
 import type { Codec, Outcome } from './commands.js';
 import { fail, isReservedEvent, ok } from './commands.js';
-import { fanOut } from './fanout.js';
-import type { Peer } from './registry.js';
-import type { Router } from './router.js';
+import { fanOut, type OutboundGate } from './fanout.js';
+import type { HookRunner, RouterCounters } from './host.js';
+import type { Peer, Registry } from './registry.js';
+import type { ClientMessage, Hooks, ResolvedOptions } from './types.js';
+
+/** What vetting a client's message needs from the router. */
+export interface VetHost extends HookRunner {
+  readonly hooks: Pick<Hooks<unknown>, 'clientMessage'>;
+}
+
+/** What client broadcasts need from the router. */
+export interface ClientBroadcastHost extends VetHost, OutboundGate {
+  readonly options: Pick<ResolvedOptions, 'clientBroadcasts'>;
+  readonly registry: Pick<Registry, 'byId' | 'members'>;
+  readonly counters: Pick<RouterCounters, 'refusedBroadcasts'>;
+  /** Our protocol's codec: a broadcast is rendered with it first, to learn its size. */
+  readonly v1: Codec;
+}
 
 /** Asks the application's vetting hook; false vetoes, true allows, undefined defers to the rules. */
-export async function vet(router: Router, message: Parameters<NonNullable<Router['hooks']['clientMessage']>>[0]): Promise<boolean | undefined | 'error'> {
+export async function vet(router: VetHost, message: ClientMessage<unknown>): Promise<boolean | undefined | 'error'> {
   const hook = router.hooks.clientMessage;
   if (hook === undefined) return undefined;
   const result = await router.invoke('onClientMessage', () => hook(message), message.sender);
@@ -24,7 +39,7 @@ export async function vet(router: Router, message: Parameters<NonNullable<Router
   return typeof result.value === 'boolean' ? result.value : undefined;
 }
 
-export async function clientBroadcast(router: Router, peer: Peer, event: string, group: string | null, data: unknown): Promise<Outcome> {
+export async function clientBroadcast(router: ClientBroadcastHost, peer: Peer, event: string, group: string | null, data: unknown): Promise<Outcome> {
   const sender = peer.session!;
   // Legacy clients could not tell such an event from a private message or a presence change.
   if (isReservedEvent(event)) return fail('bad_message', `event name "${event}" is reserved`);

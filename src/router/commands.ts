@@ -3,7 +3,7 @@
 // an Outcome back into text, so every rule is enforced once, in one place,
 // whichever protocol a client speaks.
 
-import type { WireError } from './errors.js';
+import type { PublicClient, WireError } from './wire.js';
 
 /** Who a private message is for: a session id or a public alias. */
 export type Target = { id: string } | { alias: string };
@@ -29,15 +29,6 @@ export type Command =
 export type Outcome =
   | { ok: true; value: unknown }
   | { ok: false; error: WireError; raw?: { error: unknown; response: unknown } };
-
-/** What other clients may know about a session. */
-export interface PublicClient {
-  id: string;
-  alias: string | null;
-  available: boolean;
-  publicData: unknown;
-  connected: boolean;
-}
 
 /** A decoded inbound message: the command, or why it was refused. */
 export type Decoded<Ref> =

@@ -2,9 +2,8 @@
 // private messages and presence over our JSON protocol (and the 0.2.x one).
 export { WebSocketNodeServer, type WebSocketNodeServerEvents } from './server.js';
 export { Session, type WireProtocol } from './session.js';
-export { PROTOCOL_V1 } from './protocol-v1.js';
-export { ERROR_CODES, RequestError, HookError, isErrorCode, type ErrorCode, type WireError } from './errors.js';
-export type { PublicClient } from './commands.js';
+export { PROTOCOL_V1, ERROR_CODES, isErrorCode, type ErrorCode, type WireError, type PublicClient } from './wire.js';
+export { RequestError, HookError } from './errors.js';
 export {
   DEFAULTS as SERVER_DEFAULTS,
   type Awaitable,

@@ -5,10 +5,10 @@
 // the client's own object echoed back unchanged (clients match replies by
 // `packageID`).
 
-import type { Codec, Command, DecodeLimits, Decoded, Outcome, PublicClient } from './commands.js';
+import type { Codec, Command, DecodeLimits, Decoded, Outcome } from './commands.js';
 import { isName } from './commands.js';
-import type { ErrorCode } from './errors.js';
 import { inspect, isRecord, parseUntrusted, stringifySafe } from './json.js';
+import type { ErrorCode, PublicClient } from './wire.js';
 
 type Info = Record<string, unknown>;
 

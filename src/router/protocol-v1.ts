@@ -1,18 +1,13 @@
 // Our own wire protocol, version 1 (docs/protocol.md). Selected when the
-// client offers the subprotocol below in Sec-WebSocket-Protocol. Every client
-// message carries an `id` and gets exactly one answer: a `reply` or an `error`
-// with the same id.
+// client offers PROTOCOL_V1 (./wire.ts) in Sec-WebSocket-Protocol. Every
+// client message carries an `id` and gets exactly one answer: a `reply` or an
+// `error` with the same id. The message shapes, by `type`, are ./wire.ts's
+// ClientMessages and ServerMessages.
 
-import type { Codec, Command, DecodeLimits, Decoded, PublicClient } from './commands.js';
+import type { Codec, Command, DecodeLimits, Decoded } from './commands.js';
 import { isName } from './commands.js';
-import type { WireError } from './errors.js';
 import { isRecord, parseUntrusted, stringifySafe } from './json.js';
-
-/** The WebSocket subprotocol that selects this protocol. */
-export const PROTOCOL_V1 = 'ws-node-server.v1';
-
-/** Request ids are chosen by the client: a safe integer or a short string. */
-export type RequestId = number | string;
+import type { ClientMessageType, PublicClient, RequestId, ServerMessage, WireError } from './wire.js';
 
 const MAX_ID_LENGTH = 128;
 
@@ -28,7 +23,8 @@ const bad = (ref: RequestId | null, message: string): Decoded<RequestId> => ({
 
 function decodeFields(msg: Record<string, unknown>, limits: DecodeLimits): Command | string {
   const name = (v: unknown) => isName(v, limits.maxNameLength);
-  switch (msg.type) {
+  // Typed by the wire module, so a case here is always a type the client may send.
+  switch (msg.type as ClientMessageType) {
     case 'auth':
       return { kind: 'auth', credentials: msg.credentials ?? null };
     case 'request':
@@ -50,7 +46,7 @@ function decodeFields(msg: Record<string, unknown>, limits: DecodeLimits): Comma
     case 'join':
     case 'leave':
       if (!name(msg.group)) return `"group" must be a string of 1 to ${limits.maxNameLength} characters`;
-      return { kind: msg.type, group: msg.group };
+      return { kind: msg.type as 'join' | 'leave', group: msg.group };
     case 'clients':
       return { kind: 'clients' };
     case 'update': {
@@ -94,22 +90,23 @@ export function createV1Codec(limits: DecodeLimits): Codec<RequestId> {
     },
     reply(ref, _command, outcome) {
       if (outcome.ok) {
-        const text = stringifySafe({ type: 'reply', id: ref, data: outcome.value ?? null });
+        // A command that succeeded was decoded, so it has its id.
+        const text = stringifySafe({ type: 'reply', id: ref!, data: outcome.value ?? null } satisfies ServerMessage<'reply'>);
         if (text !== null) return text;
         return errorText(ref, { code: 'internal_error', message: 'the response could not be serialized' });
       }
       return errorText(ref, outcome.error);
     },
     event(event, group, data, from) {
-      const msg: Record<string, unknown> = { type: 'event', event, group, data: data ?? null };
+      const msg: ServerMessage<'event'> = { type: 'event', event, group, data: data ?? null };
       if (from !== null) msg.from = { id: from.id, alias: from.alias };
       return JSON.stringify(msg);
     },
     privateMessage(from, data) {
-      return JSON.stringify({ type: 'message', from: { id: from.id, alias: from.alias }, data: data ?? null });
+      return JSON.stringify({ type: 'message', from: { id: from.id, alias: from.alias }, data: data ?? null } satisfies ServerMessage<'message'>);
     },
     presence(client: PublicClient) {
-      return JSON.stringify({ type: 'presence', client });
+      return JSON.stringify({ type: 'presence', client } satisfies ServerMessage<'presence'>);
     },
   };
 }
@@ -117,8 +114,8 @@ export function createV1Codec(limits: DecodeLimits): Codec<RequestId> {
 function errorText(ref: RequestId | null, error: WireError): string {
   // Application-supplied details may not be serializable; drop them rather than fail.
   return (
-    stringifySafe({ type: 'error', id: ref, error }) ??
-    JSON.stringify({ type: 'error', id: ref, error: { code: error.code, message: String(error.message) } })
+    stringifySafe({ type: 'error', id: ref, error } satisfies ServerMessage<'error'>) ??
+    JSON.stringify({ type: 'error', id: ref, error: { code: error.code, message: String(error.message) } } satisfies ServerMessage<'error'>)
   );
 }
 

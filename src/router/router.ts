@@ -4,27 +4,30 @@
 // codec its subprotocol selected, enforces "nothing before authentication",
 // and hands every other command to ./actions.ts. No input from the network
 // can throw out of here: every hook call is wrapped, every decode failure is
-// an error reply.
+// an error reply. The modules it drives see it only through the narrow host
+// interfaces they declare (./host.ts lists them); only the server imports
+// this file.
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { RawData, WebSocket } from '../session/index.js';
-import { runCommand } from './actions.js';
-import { authenticate, type SessionInit } from './auth.js';
-import type { Codec, Command, Decoded, Outcome, PublicClient } from './commands.js';
+import { runCommand, type ActionHost } from './actions.js';
+import { authenticate, type AuthHost, type SessionInit } from './auth.js';
+import type { Codec, Command, Decoded, Outcome } from './commands.js';
 import { fail } from './commands.js';
 import { HookError, RequestError } from './errors.js';
 import { fanOut, writeText, type OutboundGate } from './fanout.js';
+import type { Invoked, RouterCounters } from './host.js';
 import { RATE_CLOSE, RATE_OK, takeToken, type RateVerdict } from './limits.js';
 import { PresencePacer } from './presence.js';
 import { createLegacyCodec } from './protocol-legacy.js';
-import { createV1Codec, PROTOCOL_V1 } from './protocol-v1.js';
+import { createV1Codec } from './protocol-v1.js';
 import { Registry, type Peer } from './registry.js';
-import { Session, type SessionHost } from './session.js';
+import { Session } from './session.js';
+import { SessionBridge, type BridgeHost } from './session-bridge.js';
 import type { Hooks, ResolvedOptions } from './types.js';
-
-export type Invoked = { ok: true; value: unknown } | { ok: false; error: unknown };
+import { PROTOCOL_V1, type PublicClient } from './wire.js';
 
 const OPEN = 1;
 
@@ -36,21 +39,9 @@ export interface RouterEvents {
   rateLimit(session: Session<unknown> | null, action: 'reject' | 'close'): void;
 }
 
-/** Counters of what the router's limits did (see ServerStats). */
-export interface RouterCounters {
-  dropped: number;
-  closedForBackpressure: number;
-  rateLimited: number;
-  closedForRate: number;
-  heartbeatTimeouts: number;
-  authTimeouts: number;
-  refusedBroadcasts: number;
-  refusedJoins: number;
-}
-
 const BINARY_REFUSED: Decoded<unknown> = { ok: false, ref: null, error: { code: 'bad_message', message: 'binary messages are not part of the protocol' } };
 
-export class Router implements SessionHost, OutboundGate {
+export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost {
   readonly registry = new Registry();
   /** Every adopted connection, authenticated or not. */
   readonly peers = new Map<WebSocket, Peer>();
@@ -63,6 +54,8 @@ export class Router implements SessionHost, OutboundGate {
   };
   /** Paces presence announcements of alias and availability changes. */
   readonly pacer: PresencePacer;
+  /** Where sessions call back when the application changes them. */
+  readonly #bridge = new SessionBridge(this);
   /** Set by shutdown(): new work is refused with `shutting_down`. */
   closing = false;
   #inflight = 0;
@@ -284,7 +277,7 @@ export class Router implements SessionHost, OutboundGate {
 
   /** Turns a successful authentication into a registered, announced session. */
   startSession(peer: Peer, init: SessionInit): Session<unknown> {
-    const session = new Session<unknown>(this, { id: randomUUID(), protocol: peer.codec.name, ...init });
+    const session = new Session<unknown>(this.#bridge, { id: randomUUID(), protocol: peer.codec.name, ...init });
     peer.session = session;
     // Only the authentication hook needs the upgrade request: an idle
     // session does not keep it (and its headers) alive.
@@ -365,36 +358,6 @@ export class Router implements SessionHost, OutboundGate {
       peer.ws.terminate();
       this.#onClose(peer, 1006, '');
     }
-  }
-
-  // SessionHost: sessions call back here when the server changes them.
-  groupJoined(session: Session<unknown>, group: string): void {
-    const peer = this.registry.peerOf(session);
-    if (peer !== undefined) this.registry.groupJoined(peer, group);
-  }
-  groupLeft(session: Session<unknown>, group: string): void {
-    const peer = this.registry.peerOf(session);
-    if (peer !== undefined) this.registry.groupLeft(peer, group);
-  }
-  publicStateChanged(session: Session<unknown>): void {
-    const peer = this.registry.peerOf(session);
-    if (peer === undefined) return;
-    this.registry.refresh(peer);
-    this.pacer.changed(peer);
-  }
-  broadcastFrom(event: string, group: string | null, data: unknown, except: Session<unknown> | null): number {
-    const peer = except === null ? null : (this.registry.peerOf(except) ?? null);
-    return this.broadcast(event, group, data, peer);
-  }
-  sendTo(session: Session<unknown>, event: string, data: unknown): boolean {
-    const peer = this.registry.peerOf(session);
-    return peer !== undefined && writeText(this, peer, peer.codec.event(event, null, data, null));
-  }
-  queuedBytes(session: Session<unknown>): number {
-    return this.registry.peerOf(session)?.ws.bufferedAmount ?? 0;
-  }
-  closeSession(session: Session<unknown>, code: number, reason: string): void {
-    this.registry.peerOf(session)?.ws.close(code, reason);
   }
 }
 

@@ -2,10 +2,10 @@
 // the server-side data (which never leaves the server), groups, and the
 // public face (alias, availability, immutable public data) other clients see.
 
-import { checkEventName, type PublicClient } from './commands.js';
-import { frozenCopy } from './json.js';
 import { broadcastTarget } from './broadcast-options.js';
-import type { BroadcastOptions } from './types.js';
+import { checkEventName } from './commands.js';
+import { frozenCopy } from './json.js';
+import type { PublicClient } from './wire.js';
 
 /** The part of the router a session calls back into; keeps indexes in sync. */
 export interface SessionHost {
@@ -19,6 +19,20 @@ export interface SessionHost {
 }
 
 export type WireProtocol = 'v1' | 'legacy';
+
+/**
+ * Where `server.broadcast(event, data, options)` and
+ * `session.broadcast(event, data, options)` send: the shape of the client's
+ * `broadcast(event, data, { group })`. Declared beside Session, which it
+ * names, so that ./types.ts (the hooks, which take sessions) is imported by
+ * neither.
+ */
+export interface BroadcastOptions<TData = unknown> {
+  /** Only this group's members (default: every session). */
+  group?: string | null;
+  /** A session left out, typically the sender (default: none). */
+  except?: Session<TData> | null;
+}
 
 export class Session<TData = Record<string, unknown>> {
   /** Unique, unguessable (crypto.randomUUID). */

@@ -3,6 +3,10 @@
 
 import type { IncomingMessage } from 'node:http';
 import type { Session } from './session.js';
+import type { AppTypeMap } from './wire.js';
+
+export type { BroadcastOptions } from './session.js';
+export type { AppTypeMap } from './wire.js';
 
 export type Awaitable<T> = T | PromiseLike<T>;
 
@@ -242,18 +246,6 @@ export type RequestHandler<TData, TBody = unknown, TResult = unknown> = (
   context: RequestContext<TData, TResult>,
 ) => Awaitable<TResult | void>;
 
-/**
- * Where `server.broadcast(event, data, options)` and
- * `session.broadcast(event, data, options)` send: the shape of the client's
- * `broadcast(event, data, { group })`.
- */
-export interface BroadcastOptions<TData = unknown> {
-  /** Only this group's members (default: every session). */
-  group?: string | null;
-  /** A session left out, typically the sender (default: none). */
-  except?: Session<TData> | null;
-}
-
 export type PrivateMessageHook<TData> = (sender: Session<TData>, receiver: Session<TData>, data: unknown) => Awaitable<void>;
 
 /** A client-initiated broadcast or private message, before it is delivered. */
@@ -290,23 +282,8 @@ export interface Hooks<TData> {
   requests: Map<string, RequestHandler<TData, never, unknown>>;
 }
 
-/**
- * An application's protocol, declared once and shared by the server and the
- * client (`WebSocketNodeServer<Data, App>`, `WebSocketNodeClient<App>`):
- * request names with their body and result, and broadcast event payloads.
- * Every key is optional; what is left out stays `unknown`.
- */
-export interface AppTypeMap {
-  requests?: Record<string, { body: unknown; result: unknown }>;
-  events?: Record<string, unknown>;
-  /** Payload of private messages. */
-  messages?: unknown;
-  /** The client-side session object the authentication hook answers with. */
-  session?: unknown;
-  credentials?: unknown;
-  /** The public immutable data attached to each session. */
-  publicData?: unknown;
-}
+// Helpers over AppTypeMap, which lives in ./wire.ts because the client
+// declares its app with the same map.
 type Field<T, K extends PropertyKey, D> = K extends keyof T ? Exclude<T[K], undefined> : D;
 /** Request names of an app map (any string when it declares none). */
 export type AppRequestName<T extends AppTypeMap> = keyof Field<T, 'requests', Record<string, { body: unknown; result: unknown }>> & string;

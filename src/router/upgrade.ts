@@ -8,8 +8,8 @@
 import type * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { rejectUpgrade, splitTokens } from '../handshake/index.js';
-import { PROTOCOL_V1 } from './protocol-v1.js';
-import type { Router } from './router.js';
+import { PROTOCOL_V1 } from './wire.js';
+import type { HookRunner as Router } from './host.js';
 import type { ResolvedOptions, UpgradeHook } from './types.js';
 
 /** Sent with every 503, so well-behaved clients wait before trying again. */

@@ -1,0 +1,56 @@
+// The router's side of a Session (its SessionHost). The application changes
+// a session (join, leave, a new alias, send, broadcast, close); the bridge
+// finds the session's connection and keeps the router's indexes and
+// presence announcements in step with it.
+
+import { writeText, type OutboundGate } from './fanout.js';
+import type { PresencePacer } from './presence.js';
+import type { Peer, Registry } from './registry.js';
+import type { Session, SessionHost } from './session.js';
+
+/** What the bridge needs from the router. */
+export interface BridgeHost extends OutboundGate {
+  readonly registry: Registry;
+  readonly pacer: Pick<PresencePacer, 'changed'>;
+  /** Server or handler broadcast: to all sessions or to one group's members. */
+  broadcast(event: string, group: string | null, data: unknown, except: Peer | null): number;
+}
+
+export class SessionBridge implements SessionHost {
+  readonly #host: BridgeHost;
+  readonly #registry: Registry;
+
+  constructor(host: BridgeHost) {
+    this.#host = host;
+    this.#registry = host.registry;
+  }
+
+  groupJoined(session: Session<unknown>, group: string): void {
+    const peer = this.#registry.peerOf(session);
+    if (peer !== undefined) this.#registry.groupJoined(peer, group);
+  }
+  groupLeft(session: Session<unknown>, group: string): void {
+    const peer = this.#registry.peerOf(session);
+    if (peer !== undefined) this.#registry.groupLeft(peer, group);
+  }
+  publicStateChanged(session: Session<unknown>): void {
+    const peer = this.#registry.peerOf(session);
+    if (peer === undefined) return;
+    this.#registry.refresh(peer);
+    this.#host.pacer.changed(peer);
+  }
+  broadcastFrom(event: string, group: string | null, data: unknown, except: Session<unknown> | null): number {
+    const peer = except === null ? null : (this.#registry.peerOf(except) ?? null);
+    return this.#host.broadcast(event, group, data, peer);
+  }
+  sendTo(session: Session<unknown>, event: string, data: unknown): boolean {
+    const peer = this.#registry.peerOf(session);
+    return peer !== undefined && writeText(this.#host, peer, peer.codec.event(event, null, data, null));
+  }
+  queuedBytes(session: Session<unknown>): number {
+    return this.#registry.peerOf(session)?.ws.bufferedAmount ?? 0;
+  }
+  closeSession(session: Session<unknown>, code: number, reason: string): void {
+    this.#registry.peerOf(session)?.ws.close(code, reason);
+  }
+}
