@@ -1,6 +1,6 @@
 // The connection half of the client core: the WebSocket's life,
-// reconnection, authentication, the call queue and reading what the server
-// sends. It never touches a platform API directly: the entry points
+// reconnection, authentication, when calls may go out (the calls themselves
+// wait in outbox.ts) and reading what the server sends. It never touches a platform API directly: the entry points
 // (index.ts for Node, browser.ts) hand it a Platform that opens WebSockets
 // and reports network changes. The protocol's operations are in core.ts.
 //
@@ -10,10 +10,11 @@
 // exhausted) makes it closed.
 
 import { Backoff, resolveReconnect } from './backoff.js';
-import { CallBook, waitInSet, type Call, type Done } from './calls.js';
-import { ClientClosedError, ClientError, MessageTooLargeError, ClientProtocolError, QueueFullError, ServerError } from './errors.js';
+import { waitInSet, type Call, type Done } from './calls.js';
+import { ClientClosedError, ClientError, ClientProtocolError, ServerError } from './errors.js';
 import { isRecord, PresenceTracker, readMessage, selfOf } from './inbound.js';
-import { limitsOf, Pacer, utf8Length } from './pacer.js';
+import { limitsOf } from './pacer.js';
+import { Outbox } from './outbox.js';
 import { ERROR, eventKey, Listeners, MESSAGE, PRESENCE, STATE } from './listeners.js';
 import { closeSocket, nonNegative, OPEN } from './socket.js';
 import { PROTOCOL_V1, type ClientMessageBody } from '../router/wire.js';
@@ -40,14 +41,11 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
   readonly #reconnect: Backoff | null;
   readonly #requestTimeout: number;
   readonly #connectTimeout: number;
-  readonly #maxQueue: number;
   /** @internal Shared with the operations in core.ts. */
   protected readonly listeners = new Listeners();
   /** @internal */
   protected readonly presence = new PresenceTracker();
-  readonly #calls = new CallBook();
-  /** Keeps app calls within the server's announced limits. */
-  readonly #pacer = new Pacer();
+  readonly #out: Outbox;
   /** The server answered `shutting_down` on this connection: app calls wait for the next one. */
   #serverClosing = false;
   #credentials: (() => unknown) | undefined;
@@ -71,7 +69,15 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
     this.#reconnect = reconnect === null ? null : new Backoff(reconnect);
     this.#requestTimeout = nonNegative(options.requestTimeout, 10_000, 'requestTimeout');
     this.#connectTimeout = nonNegative(options.connectTimeout, 10_000, 'connectTimeout');
-    this.#maxQueue = nonNegative(options.maxQueue, 100, 'maxQueue');
+    this.#out = new Outbox(
+      {
+        closed: () => this.#state === 'closed',
+        canAuthenticate: () => this.#isOpen(),
+        canCall: () => this.#ready(),
+        send: (text) => this.#socket!.send(text),
+      },
+      nonNegative(options.maxQueue, 100, 'maxQueue'),
+    );
     const c = options.credentials;
     if (c !== undefined) this.#credentials = typeof c === 'function' ? (c as () => unknown) : () => c;
     if (options.autoConnect !== false) this.connect();
@@ -166,13 +172,13 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
       return;
     }
     // The server's token bucket and in-flight count are per connection.
-    this.#pacer.reset();
+    this.#out.pacer.reset();
     this.#serverClosing = false;
     this.#setState({ state: 'open' });
     // Explicit authenticate() calls that waited go first; else the stored credentials.
-    if (this.#calls.authQueue.length === 0 && this.#credentials !== undefined) void this.#reauthenticate();
-    else if (this.#calls.authQueue.length === 0) this.#healthy();
-    this.#flush();
+    if (this.#out.calls.authQueue.length === 0 && this.#credentials !== undefined) void this.#reauthenticate();
+    else if (this.#out.calls.authQueue.length === 0) this.#healthy();
+    this.#out.flush();
   }
 
   /** The connection is usable; the backoff restarts if it stays so (see Backoff). */
@@ -193,8 +199,8 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
     this.#socket = null;
     clearTimeout(this.#connectTimer);
     this.#autoAuth = false;
-    this.#calls.connectionLost(code, reason);
-    this.#pacer.reset();
+    this.#out.calls.connectionLost(code, reason);
+    this.#out.pacer.reset();
     this.presence.clear();
     if (this.#state === 'closed') return;
     // 1000: the server ended this client's session on purpose; 1008: it
@@ -233,8 +239,8 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
     this.#socket = null;
     this.#autoAuth = false;
     this.#state = 'closed';
-    this.#calls.failAll(callError);
-    this.#pacer.reset();
+    this.#out.calls.failAll(callError);
+    this.#out.pacer.reset();
     for (const waiter of [...this.#authWaiters]) waiter(callError);
     this.#setState({ state: 'closed', code, reason, error });
   }
@@ -258,12 +264,12 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
       const done: Done = (error, data) => (error ? reject(error) : resolve(data as SessionOf<T>));
       if (this.#state === 'closed') return done(new ClientClosedError());
       if (credentials !== undefined) {
-        const call = this.#calls.create({ type: 'auth', credentials }, options, this.#requestTimeout, (error, data) => {
+        const call = this.#out.calls.create({ type: 'auth', credentials }, options, this.#requestTimeout, (error, data) => {
           if (error === null) this.#authenticated(data, call!);
-          else this.#flush(); // a failed authentication may unblock the queue
+          else this.#out.flush(); // a failed authentication may unblock the queue
           done(error, this.#session);
         }, 'explicit', credentials);
-        if (call !== null) this.#submit(call);
+        if (call !== null) this.#out.submit(call);
         return;
       }
       if (this.#credentials === undefined) return done(new TypeError('no credentials given and none stored'));
@@ -287,7 +293,7 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
       return;
     }
     if (socket !== this.#socket || this.#state !== 'open') return;
-    const call = this.#calls.create({ type: 'auth', credentials }, {}, this.#requestTimeout, (error, data) => {
+    const call = this.#out.calls.create({ type: 'auth', credentials }, {}, this.#requestTimeout, (error, data) => {
       if (error === null) return this.#authenticated(data, call!);
       if (socket !== this.#socket) return;
       this.#autoAuth = false;
@@ -301,7 +307,7 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
         this.#abandon(1006, 'authentication failed');
       }
     }, 'auto');
-    if (call !== null) this.#transmit(call);
+    if (call !== null) this.#out.transmit(call);
   }
 
   #authenticated(data: unknown, call: Call): void {
@@ -309,13 +315,13 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
     if (call.auth === 'explicit') this.#credentials = () => call.credentials;
     this.#self = selfOf(isRecord(data) ? data.self : null) as SelfInfo<PublicDataOf<T>> | null;
     this.#session = (isRecord(data) && 'session' in data ? data.session : data) as SessionOf<T>;
-    this.#pacer.configure(limitsOf(isRecord(data) ? data.limits : undefined));
+    this.#out.pacer.configure(limitsOf(isRecord(data) ? data.limits : undefined));
     this.#healthy();
     const reconnected = this.#authenticatedBefore;
     this.#authenticatedBefore = true;
     this.#setState({ state: 'authenticated', session: this.#session, reconnected });
     for (const waiter of [...this.#authWaiters]) waiter(null, this.#session);
-    this.#flush();
+    this.#out.flush();
   }
 
   // ---- sending ------------------------------------------------------------
@@ -324,7 +330,7 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
   #ready(): boolean {
     if (!this.#isOpen() || this.#serverClosing) return false;
     if (this.#state === 'authenticated') return true;
-    return !this.#autoAuth && this.#calls.authsInFlight === 0 && this.#calls.authQueue.length === 0 && this.#credentials === undefined;
+    return !this.#autoAuth && this.#out.calls.authsInFlight === 0 && this.#out.calls.authQueue.length === 0 && this.#credentials === undefined;
   }
 
   /** Authentications may go out as soon as the WebSocket is open. */
@@ -332,52 +338,10 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
     return this.#socket !== null && this.#socket.readyState === OPEN && (this.#state === 'open' || this.#state === 'authenticated');
   }
 
-  #submit(call: Call): void {
-    if (this.#state === 'closed') return this.#calls.settle(call, new ClientClosedError());
-    if (call.auth !== null && this.#isOpen()) return this.#transmit(call);
-    if (call.auth === null && this.#ready()) {
-      // Connected: the call goes out now, or waits its turn within the server's limits.
-      this.#calls.queue.push(call);
-      return this.#flush();
-    }
-    if (this.#calls.waiting >= this.#maxQueue) return this.#calls.settle(call, new QueueFullError(this.#maxQueue));
-    (call.auth !== null ? this.#calls.authQueue : this.#calls.queue).push(call);
-  }
-
-  #transmit(call: Call): void {
-    const limit = this.#pacer.tooLarge(call.text);
-    if (limit !== null) return this.#calls.settle(call, new MessageTooLargeError(utf8Length(call.text), limit));
-    this.#calls.markSent(call);
-    this.#pacer.sent(call.auth === null ? call.id : null);
-    try {
-      this.#socket!.send(call.text);
-    } catch (error) {
-      this.#calls.settle(call, new ClientError('send_failed', 'the WebSocket refused the message', error));
-    }
-  }
-
-  /**
-   * Sends what waited: authentications first, then app calls in order, as
-   * many as the server's limits allow now. The rest go out when an answer
-   * frees a slot or the next token is due.
-   */
-  #flush(): void {
-    const calls = this.#calls;
-    while (calls.authQueue.length > 0 && this.#isOpen()) {
-      this.#transmit(calls.authQueue.shift()!);
-    }
-    while (calls.queue.length > 0 && this.#ready()) {
-      const wait = this.#pacer.wait();
-      if (wait > 0) this.#pacer.schedule(wait, () => this.#flush());
-      if (wait !== 0) return;
-      this.#transmit(calls.queue.shift()!);
-    }
-  }
-
   /** @internal Sends one message as a call and maps its answer. */
   protected call<R>(message: ClientMessageBody, options: CallOptions = {}, map?: (data: unknown) => R): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      const call = this.#calls.create(message, options, this.#requestTimeout, (error, data) => {
+      const call = this.#out.calls.create(message, options, this.#requestTimeout, (error, data) => {
         if (error !== null) return reject(error);
         try {
           resolve(map ? map(data) : (data as R));
@@ -385,7 +349,7 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
           reject(e);
         }
       });
-      if (call !== null) this.#submit(call);
+      if (call !== null) this.#out.submit(call);
     });
   }
 
@@ -396,9 +360,9 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
     switch (msg.kind) {
       case 'answer': {
         // A freed slot lets the next waiting call go, once this one is settled.
-        const freed = this.#pacer.answered(msg.id);
+        const freed = this.#out.pacer.answered(msg.id);
         this.#answer(msg.id, msg.error, msg.data);
-        if (freed) this.#flush();
+        if (freed) this.#out.flush();
         return;
       }
       case 'event':
@@ -417,19 +381,19 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
 
   /** Settles the call an answer belongs to. */
   #answer(id: unknown, error: ServerError | null, data: unknown): void {
-    const call = typeof id === 'number' ? this.#calls.inflight.get(id) : undefined;
+    const call = typeof id === 'number' ? this.#out.calls.inflight.get(id) : undefined;
     // No call: it timed out or was aborted already, or the server could not read our id.
     if (call === undefined) return error === null ? undefined : this.#report(error);
     // A closing server did not act on the call: send it again after the reconnect.
     if (error?.code === 'shutting_down' && this.#reconnect !== null && call.auth !== 'auto') {
       // It takes no more work on this connection: the rest waits for the next one.
       this.#serverClosing = true;
-      return this.#calls.requeue(call);
+      return this.#out.calls.requeue(call);
     }
     // Refused for now with a time to come back (a broadcast over its budget): tried again then.
     const retryAfter = error?.code === 'rate_limited' && call.auth === null ? retryAfterOf(error.details) : null;
-    if (retryAfter !== null) return this.#calls.retryLater(call, retryAfter, (c) => this.#submit(c));
-    this.#calls.settle(call, error, data);
+    if (retryAfter !== null) return this.#out.calls.retryLater(call, retryAfter, (c) => this.#out.submit(c));
+    this.#out.calls.settle(call, error, data);
   }
 
   #report(error: Error): void {
