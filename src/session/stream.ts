@@ -19,6 +19,7 @@
 
 import { Duplex, type DuplexOptions } from 'node:stream';
 import { CLOSED, CONNECTING } from './connection.js';
+import type { WebSocket } from './client.js';
 import type { WebSocketBase } from './websocket.js';
 
 type Callback = (err?: Error | null) => void;
@@ -28,7 +29,7 @@ type Callback = (err?: Error | null) => void;
  * (`highWaterMark`, `readableObjectMode`, `encoding`, `allowHalfOpen`...),
  * except `objectMode` and `writableObjectMode`, which are always off.
  */
-export function createWebSocketStream(ws: WebSocketBase, options?: DuplexOptions): Duplex {
+export function createWebSocketStream(ws: WebSocket, options?: DuplexOptions): Duplex {
   return new WebSocketDuplex(ws, options);
 }
 
