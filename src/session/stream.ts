@@ -35,8 +35,11 @@ export function createWebSocketStream(ws: WebSocket, options?: DuplexOptions): D
 
 class WebSocketDuplex extends Duplex {
   private readonly _ws: WebSocketBase;
-  /** The WebSocket failed on its own: destroy() must not terminate it again. */
-  private _wsFailed = false;
+  /**
+   * The error the WebSocket reported, when it did: the stream is destroyed
+   * with it, and destroy() need not terminate a WebSocket that failed.
+   */
+  _wsError: Error | null = null;
 
   constructor(ws: WebSocketBase, options?: DuplexOptions) {
     // Destruction is driven here rather than by Node (autoDestroy): an error
@@ -54,7 +57,7 @@ class WebSocketDuplex extends Duplex {
     // `on`, not `once`: a later error on the WebSocket must find a listener.
     ws.on('error', (err: Error) => {
       if (this.destroyed) return;
-      this._wsFailed = true;
+      this._wsError = err;
       this.destroy(err);
     });
     ws.once('close', () => {
@@ -124,10 +127,11 @@ class WebSocketDuplex extends Duplex {
     ws.on('error', onError);
     ws.once('close', () => {
       ws.removeListener('error', onError);
+      if (err === null && wsError !== null) this._wsError = wsError;
       cb(err ?? wsError);
       process.nextTick(emitClose, this);
     });
-    if (!this._wsFailed) ws.terminate();
+    if (this._wsError === null) ws.terminate();
   }
 }
 
@@ -141,11 +145,15 @@ function onStreamEnd(this: Duplex): void {
 }
 
 /**
- * The stream's first error destroys it (and so closes the WebSocket). It is
- * not swallowed: with no other 'error' listener it is thrown, as an
- * unhandled 'error' event would be.
+ * The stream's first error destroys it (and so closes the WebSocket). An
+ * error of the stream itself (a write after end, a refused send) is not
+ * swallowed: with no other 'error' listener it is thrown, as an unhandled
+ * 'error' event would be. An error of the WebSocket (a peer's malformed
+ * frame, a failed handshake) is not thrown: as with the WebSocket itself,
+ * input from the network never crashes the process. The stream is destroyed
+ * either way, with the error in `stream.errored`.
  */
-function onStreamError(this: Duplex, err: Error): void {
+function onStreamError(this: WebSocketDuplex, err: Error): void {
   this.destroy();
-  if (this.listenerCount('error') === 0) throw err;
+  if (this.listenerCount('error') === 0 && err !== this._wsError) throw err;
 }

@@ -1,6 +1,7 @@
 // The two implementations the parity tests run each scenario against: the
 // `ws` package (the reference) and this package's ws-compatible API, from
 // dist/ as an application gets it.
+import assert from 'node:assert/strict';
 import * as ws from 'ws';
 import * as ours from '../../dist/esm/index.js';
 
@@ -34,3 +35,35 @@ export function next(emitter, event, ms = 5000) {
     });
   });
 }
+
+/** Runs `scenario(impl)` for ws and ours; their outcomes must be equal (and ws's, `expected`). */
+export async function parity(scenario, expected) {
+  const outcomes = {};
+  for (const impl of impls) outcomes[impl.name] = await scenario(impl);
+  if (expected !== undefined) assert.deepEqual(outcomes.ws, expected, 'ws behaves as this scenario expects');
+  assert.deepEqual(outcomes.ours, outcomes.ws, 'ours behaves as ws does');
+  return outcomes;
+}
+
+/** A client WebSocket of `impl` to `wss`, wrapped in a stream, with its events logged in order. */
+export function client(impl, wss, options) {
+  const ws = new impl.WebSocket(`ws://127.0.0.1:${wss.address().port}`);
+  const stream = impl.createWebSocketStream(ws, options);
+  const log = [];
+  ws.on('error', (err) => log.push(`ws error: ${err.message}`));
+  ws.on('close', (code, reason) => log.push(`ws close ${code}${reason.length > 0 ? ` ${reason}` : ''}`));
+  stream.on('data', (chunk) => log.push(`data ${chunk}`));
+  stream.on('end', () => log.push('end'));
+  stream.on('finish', () => log.push(`finish (readyState ${ws.readyState})`));
+  stream.on('error', (err) => log.push(`error: ${err.message}`));
+  stream.on('close', () => log.push('close'));
+  return { ws, stream, log };
+}
+
+/** Lets events already on their way (next ticks, immediates) be emitted. */
+export async function settle() {
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** The next server-side connection of `wss`. */
+export const connection = (wss) => next(wss, 'connection').then(([ws]) => ws);
