@@ -10,6 +10,7 @@ import { buildClientRequest, verifyServerResponse } from '../handshake/client.js
 import { WebSocketBase, type SocketOptions } from './websocket.js';
 import type { WebSocketServer } from './server.js';
 import type { OtherEvent, WebSocketEvents } from './event-types.js';
+import { defineWsShape } from './descriptors.js';
 
 export interface ClientOptions extends SocketOptions {
   /** Extra request headers (cannot override the handshake's own). */
@@ -166,3 +167,6 @@ WebSocket.prototype._abortHandshake = function (this: WebSocket, err: Error): vo
   if (this.readyState !== WebSocket.CONNECTING && this._socket !== null) return;
   process.nextTick(() => baseAbort.call(this, err));
 };
+
+// ws's property shape: read-only enumerable constants, enumerable accessors.
+defineWsShape(WebSocket);

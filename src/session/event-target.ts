@@ -1,8 +1,10 @@
 // The browser-style event API (addEventListener, onopen, onmessage, ...)
 // layered on the EventEmitter events of the ws-compatible WebSocket, for
-// code written against the WHATWG WebSocket. Each listener is wrapped once
-// and keyed by (type, listener), so adding the same listener twice is a
-// no-op and removeEventListener finds its wrapper, as in the DOM.
+// code written against the WHATWG WebSocket, with the registration rules of
+// browsers and ws. Each addEventListener listener is wrapped once and keyed
+// by (type, listener), so adding the same listener twice is a no-op and
+// removeEventListener finds its wrapper, as in the DOM. An on<type> handler
+// is a separate registration (see _handlers).
 
 import { EventEmitter } from 'node:events';
 import { CloseEvent, ErrorEvent, MessageEvent, WsEvent, type EventListenerLike } from './events.js';
@@ -18,26 +20,8 @@ export abstract class BrowserEvents extends EventEmitter {
     const map = (this._listenerMap ??= new Map());
     const key = listenerKey(type, listener);
     if (map.has(key)) return;
-    const call = (ev: WsEvent): void => {
-      if (typeof listener === 'function') (listener as (e: WsEvent) => void).call(this, ev);
-      else (listener as { handleEvent(e: WsEvent): void }).handleEvent(ev);
-    };
-    let wrapper: (...args: unknown[]) => void;
-    if (type === 'message') {
-      wrapper = ((data: Buffer | ArrayBuffer | Buffer[] | Blob, isBinary: boolean) => {
-        call(new MessageEvent(isBinary ? data : (data as Buffer).toString(), this));
-      }) as never;
-    } else if (type === 'close') {
-      wrapper = ((code: number, reason: Buffer) => {
-        call(new CloseEvent(code, reason.toString(), this._wasClean(), this));
-      }) as never;
-    } else if (type === 'error') {
-      wrapper = ((err: Error) => call(new ErrorEvent(err, this))) as never;
-    } else if (type === 'open') {
-      wrapper = (() => call(new WsEvent('open', this))) as never;
-    } else {
-      return;
-    }
+    const wrapper = this._wrap(type, listener);
+    if (wrapper === null) return;
     if (options?.once) {
       const registered = (...args: unknown[]): void => {
         map.delete(key);
@@ -49,6 +33,30 @@ export abstract class BrowserEvents extends EventEmitter {
     }
     map.set(key, wrapper);
     this.on(type, wrapper);
+  }
+
+  /**
+   * The EventEmitter listener that calls `listener` with the browser-style
+   * event object of `type`; null for a type the browser API does not have.
+   */
+  private _wrap(type: string, listener: EventListenerLike<never>): ((...args: unknown[]) => void) | null {
+    const call = (ev: WsEvent): void => {
+      if (typeof listener === 'function') (listener as (e: WsEvent) => void).call(this, ev);
+      else (listener as { handleEvent(e: WsEvent): void }).handleEvent(ev);
+    };
+    if (type === 'message') {
+      return ((data: Buffer | ArrayBuffer | Buffer[] | Blob, isBinary: boolean) => {
+        call(new MessageEvent(isBinary ? data : (data as Buffer).toString(), this));
+      }) as never;
+    }
+    if (type === 'close') {
+      return ((code: number, reason: Buffer) => {
+        call(new CloseEvent(code, reason.toString(), this._wasClean(), this));
+      }) as never;
+    }
+    if (type === 'error') return ((err: Error) => call(new ErrorEvent(err, this))) as never;
+    if (type === 'open') return (() => call(new WsEvent('open', this))) as never;
+    return null;
   }
 
   removeEventListener(type: string, listener: EventListenerLike<never>): void {
@@ -84,16 +92,29 @@ export abstract class BrowserEvents extends EventEmitter {
     this._setHandler('error', fn);
   }
 
-  private _handlers: Record<string, ((ev: never) => void) | null> | null = null;
+  /**
+   * The on<type> handlers and the listeners that call them. As in browsers
+   * (and ws), a handler is a registration of its own, apart from those of
+   * addEventListener: the same function set as `onmessage` and added with
+   * addEventListener runs twice, and removeEventListener does not remove
+   * the handler.
+   */
+  private _handlers: Map<string, { fn: (ev: never) => void; wrapper: (...args: unknown[]) => void }> | null = null;
   private _getHandler<E>(type: string): ((ev: E) => void) | null {
-    return (this._handlers?.[type] as ((ev: E) => void) | null | undefined) ?? null;
+    return (this._handlers?.get(type)?.fn as ((ev: E) => void) | undefined) ?? null;
   }
   private _setHandler(type: string, fn: ((ev: never) => void) | null): void {
-    const handlers = (this._handlers ??= {});
-    const old = handlers[type];
-    if (old) this.removeEventListener(type, old as EventListenerLike<never>);
-    handlers[type] = typeof fn === 'function' ? fn : null;
-    if (typeof fn === 'function') this.addEventListener(type, fn as EventListenerLike<never>);
+    const handlers = (this._handlers ??= new Map());
+    const old = handlers.get(type);
+    if (old !== undefined) {
+      handlers.delete(type);
+      this.removeListener(type, old.wrapper);
+    }
+    // Anything but a function clears the handler, as in ws.
+    if (typeof fn !== 'function') return;
+    const wrapper = this._wrap(type, fn as EventListenerLike<never>)!;
+    handlers.set(type, { fn, wrapper });
+    this.on(type, wrapper);
   }
 }
 

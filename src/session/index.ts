@@ -6,6 +6,7 @@ export { WebSocket, type ClientOptions } from './client.js';
 export type { RawData, WebSocketEvents, WebSocketServerEvents } from './event-types.js';
 export { WebSocketServer, type ServerOptions, type VerifyClientInfo, type VerifyClientSync, type VerifyClientAsync } from './server.js';
 export { WsEvent as Event, MessageEvent, CloseEvent, ErrorEvent } from './events.js';
+export { createWebSocketStream } from './stream.js';
 
 import { WebSocket as WebSocketClass } from './client.js';
 import { WebSocketServer as WebSocketServerClass } from './server.js';

@@ -18,6 +18,7 @@ const ROOT_EXPORTS = [
   'MessageEvent',
   'CloseEvent',
   'ErrorEvent',
+  'createWebSocketStream',
   'prepareFrame',
   // application server
   'WebSocketNodeServer',
@@ -30,8 +31,11 @@ const ROOT_EXPORTS = [
   'SERVER_DEFAULTS',
 ].sort();
 
-/** What `require('ws')` has besides its named exports: the class itself, with these attached. */
-const CJS_STATICS = ['Server', 'WebSocketServer', 'WebSocket'];
+/**
+ * What `require('ws')` has besides its named exports: the class itself, with
+ * these attached, and its enumerable readyState constants.
+ */
+const CJS_STATICS = ['Server', 'WebSocketServer', 'WebSocket', 'CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'];
 
 const PROTOCOL_EXPORTS = [
   'FrameParser',

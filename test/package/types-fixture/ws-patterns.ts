@@ -1,7 +1,8 @@
 // The common patterns of code written for `ws`, with the package name changed:
 // every listener parameter has the type @types/ws gives it, never `any`.
 import type { IncomingMessage } from 'node:http';
-import WebSocket, { WebSocketServer, type RawData } from 'ws-node-server';
+import type { Duplex } from 'node:stream';
+import WebSocket, { WebSocketServer, createWebSocketStream, type RawData } from 'ws-node-server';
 import { is } from './typed.js';
 
 const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
@@ -71,4 +72,11 @@ for (const c of wss.clients) if (c.readyState === c.OPEN) c.ping();
 const other: WebSocketServer = new WebSocket.Server({ noServer: true });
 const states: number[] = [WebSocket.CONNECTING, WebSocket.OPEN, WebSocket.CLOSING, WebSocket.CLOSED];
 new WebSocket('ws://127.0.0.1:1').on('open', () => {});
+
+// A Duplex over a WebSocket, with the Duplex options.
+wss.on('connection', (ws) => {
+  const duplex = createWebSocketStream(ws, { readableObjectMode: true, highWaterMark: 1024 });
+  is(duplex).as<Duplex>();
+  duplex.pipe(duplex);
+});
 export { other, states };
