@@ -49,7 +49,7 @@ const PROTOCOL_EXPORTS = [
   'ProtocolError',
   'validateUpgradeRequest',
   'buildAcceptHeaders',
-  'rejectUpgrade',
+  'buildRefusal',
   'buildClientRequest',
   'verifyServerResponse',
   'computeAccept',
