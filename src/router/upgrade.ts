@@ -36,7 +36,7 @@ export interface GateHost {
 export class UpgradeGate {
   readonly #host: GateHost;
   readonly #admission: Admission;
-  /** deny() of each upgrade waiting for the onUpgrade hook. */
+  /** The refusal of each upgrade waiting for the onUpgrade hook (their places are held by admission). */
   readonly #pending = new Set<(status: number, reason?: string) => void>();
 
   constructor(host: GateHost) {
@@ -49,11 +49,6 @@ export class UpgradeGate {
       require: (req) =>
         options.legacyProtocol || splitTokens(req.headers['sec-websocket-protocol']).includes(PROTOCOL_V1) ? null : PROTOCOL_REQUIRED,
     });
-  }
-
-  /** Upgrades waiting for the onUpgrade hook. */
-  get pending(): number {
-    return this.#pending.size;
   }
 
   /** Shutdown: answer every upgrade still waiting for the hook with 503. */
