@@ -10,7 +10,8 @@ export { WebSocket, type ClientOptions } from './session/client.js';
 export { WebSocketServer, type ServerOptions, type VerifyClientInfo, type VerifyClientSync, type VerifyClientAsync } from './session/server.js';
 export { WsEvent as Event, MessageEvent, CloseEvent, ErrorEvent } from './session/events.js';
 export { createWebSocketStream } from './session/stream.js';
-export type { RawData, WebSocketEvents, WebSocketServerEvents } from './session/event-types.js';
+export type { RawData, WebSocketEvents } from './session/event-types.js';
+export type { WebSocketServerEvents } from './session/server-types.js';
 export type { BinaryType, SendData, SocketOptions, BackpressureOptions } from './session/websocket.js';
 export type { ReadyState } from './session/connection.js';
 // `ws.sendPrepared(frame)` takes what this builds: one encoding, many sockets.

@@ -14,7 +14,7 @@ export { ProtocolError, type ProtocolErrorCode } from './frame/errors.js';
 
 // The opening handshake (RFC 6455 section 4).
 export { computeAccept, generateKey, isValidKey } from './handshake/accept.js';
-export { validateUpgradeRequest, buildAcceptHeaders, rejectUpgrade, type UpgradeCheck } from './handshake/server.js';
+export { validateUpgradeRequest, buildAcceptHeaders, buildRefusal, type UpgradeCheck, type Refusal } from './handshake/server.js';
 export { buildClientRequest, verifyServerResponse, type ClientRequestPlan, type ResponseCheck } from './handshake/client.js';
 
 // One connection's state machine (RFC 6455 sections 5.5 and 7).

@@ -1,5 +1,5 @@
 // The HTTP/1.1 upgrade, both sides.
 export { computeAccept, generateKey, isValidKey } from './accept.js';
-export { validateUpgradeRequest, buildAcceptHeaders, rejectUpgrade, type UpgradeCheck } from './server.js';
+export { validateUpgradeRequest, buildAcceptHeaders, buildRefusal, reasonPhrase, type UpgradeCheck, type Refusal } from './server.js';
 export { buildClientRequest, verifyServerResponse, type ClientRequestPlan, type ResponseCheck } from './client.js';
 export { splitTokens, hasToken, isToken } from './tokens.js';

@@ -1,9 +1,9 @@
 // Server side of the opening handshake (RFC 6455 §4.2): validate the upgrade
-// request, build the 101 response, or answer with a real HTTP error.
+// request, build the 101 response, or build a real HTTP error. Sans-I/O: a
+// refusal is bytes returned; writing them and closing the socket is the
+// session layer's job (src/session/refuse.ts).
 
 import type { IncomingMessage } from 'node:http';
-import { STATUS_CODES } from 'node:http';
-import type { Duplex } from 'node:stream';
 import { computeAccept, isValidKey } from './accept.js';
 import { hasToken, isToken, splitTokens } from './tokens.js';
 
@@ -67,18 +67,43 @@ export function buildAcceptHeaders(key: string, protocol: string | undefined, ex
   return lines;
 }
 
+/** An HTTP refusal of an upgrade: the status, a plain-text body, extra headers. */
+export interface Refusal {
+  status: number;
+  message?: string;
+  headers?: Readonly<Record<string, string | number>>;
+}
+
+// RFC 9110 §15 reason phrases of the statuses the servers send. A status
+// outside the table gets its class's phrase: clients ignore the phrase
+// (RFC 9112 §4), the status code is what they act on.
+const REASONS: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  426: 'Upgrade Required',
+  429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** The reason phrase for a status code. */
+export function reasonPhrase(status: number): string {
+  return REASONS[status] ?? (status >= 500 ? 'Server Error' : status >= 400 ? 'Client Error' : 'Error');
+}
+
 /**
- * Refuses an upgrade with a complete HTTP response, then closes the socket.
- * Used for every refusal so clients always see a well-formed answer.
+ * A complete HTTP/1.1 response refusing an upgrade: status line, headers
+ * (`Connection: close`, a plain-text body's type and length, then `headers`,
+ * which may override them) and the body (`message`, or the reason phrase).
+ * Every refusal is one of these, so clients always see a well-formed answer.
  */
-export function rejectUpgrade(
-  socket: Duplex,
-  status: number,
-  message?: string,
-  headers: Record<string, string | number> = {},
-): void {
-  if (socket.destroyed) return;
-  const text = STATUS_CODES[status] ?? 'Error';
+export function buildRefusal(status: number, message?: string, headers: Readonly<Record<string, string | number>> = {}): Buffer {
+  const text = reasonPhrase(status);
   const body = message ?? text;
   const all: Record<string, string | number> = {
     Connection: 'close',
@@ -88,7 +113,5 @@ export function rejectUpgrade(
   };
   let head = `HTTP/1.1 ${status} ${text}\r\n`;
   for (const [name, value] of Object.entries(all)) head += `${name}: ${value}\r\n`;
-  socket.once('finish', () => socket.destroy());
-  socket.once('error', () => socket.destroy());
-  socket.end(`${head}\r\n${body}`);
+  return Buffer.from(`${head}\r\n${body}`);
 }

@@ -30,7 +30,6 @@ export interface RouterCounters {
   closedForBackpressure: number;
   rateLimited: number;
   closedForRate: number;
-  heartbeatTimeouts: number;
   authTimeouts: number;
   refusedBroadcasts: number;
   refusedJoins: number;

@@ -20,8 +20,6 @@ export interface Peer extends Bucket {
   session: Session<unknown> | null;
   authAttempts: number;
   authTimer: NodeJS.Timeout | null;
-  /** Cleared by each heartbeat sweep, set again by a pong. */
-  alive: boolean;
   /** This connection's messages being processed now (for maxInflight). */
   inflight: number;
   /** The alias this peer is indexed under in the registry (null: none). */

@@ -50,7 +50,7 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost {
   readonly v1: Codec;
   readonly legacy: Codec;
   readonly counters: RouterCounters = {
-    dropped: 0, closedForBackpressure: 0, rateLimited: 0, closedForRate: 0, heartbeatTimeouts: 0, authTimeouts: 0, refusedBroadcasts: 0, refusedJoins: 0,
+    dropped: 0, closedForBackpressure: 0, rateLimited: 0, closedForRate: 0, authTimeouts: 0, refusedBroadcasts: 0, refusedJoins: 0,
   };
   /** Paces presence announcements of alias and availability changes. */
   readonly pacer: PresencePacer;
@@ -95,9 +95,7 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost {
       },
       pong(this: WebSocket) {
         const peer = peers.get(this);
-        if (peer === undefined) return;
-        peer.alive = true;
-        router.#rateControl(peer);
+        if (peer !== undefined) router.#rateControl(peer);
       },
       close(this: WebSocket, code: number, reason: Buffer) {
         const peer = peers.get(this);
@@ -114,7 +112,7 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost {
     const codec = ws.protocol === PROTOCOL_V1 ? this.v1 : this.legacy;
     const burst = this.options.rateLimit === false ? 0 : this.options.rateLimit.burst;
     const peer: Peer = {
-      ws, codec, req, state: 'new', session: null, authAttempts: 0, authTimer: null, alive: true, inflight: 0,
+      ws, codec, req, state: 'new', session: null, authAttempts: 0, authTimer: null, inflight: 0,
       tokens: burst, stamp: performance.now(), indexedAlias: null, castBudget: null,
     };
     this.peers.set(ws, peer);
@@ -152,23 +150,6 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost {
     this.#events.report(error);
   }
 
-  /** One heartbeat round: terminate peers silent since the last round, ping the rest. */
-  sweep(): void {
-    for (const peer of this.peers.values()) {
-      if (!peer.alive) {
-        this.counters.heartbeatTimeouts++;
-        peer.ws.terminate();
-        continue;
-      }
-      peer.alive = false;
-      try {
-        peer.ws.ping();
-      } catch {
-        // not open any more: its close event is on the way
-      }
-    }
-  }
-
   #rate(peer: Peer): RateVerdict {
     const rate = this.options.rateLimit;
     if (rate === false) return RATE_OK;
@@ -189,7 +170,6 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost {
     // After our close frame nothing we answer can be delivered (RFC 6455
     // §5.5.1), so work for it would be wasted; a flood past a 1008 stops here.
     if (peer.state === 'closed' || peer.ws.readyState !== OPEN) return;
-    peer.alive = true;
     const verdict = this.#rate(peer);
     if (verdict === RATE_CLOSE) return;
     const decoded = isBinary ? BINARY_REFUSED : peer.codec.decode(data.toString('utf8'));

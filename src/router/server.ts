@@ -1,13 +1,18 @@
 // WebSocketNodeServer: the application server. It owns the lifecycle (attach
-// to an http/https server or stand alone, gate upgrades, heartbeat, graceful
-// close) and the hook registry; the Router does the per-message work.
+// to an http/https server or stand alone, gate upgrades, graceful close) and
+// the hook registry; the Router does the per-message work. Admission,
+// heartbeat, idle timeout and the standalone http server are the session
+// layer's policies (src/session/admission.ts, sweeps.ts, standalone.ts),
+// applied here once: the inner WebSocketServer only performs handshakes.
 
 import { EventEmitter } from 'node:events';
-import * as http from 'node:http';
+import type * as http from 'node:http';
 import type * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from '../session/index.js';
+import { createStandaloneServer } from '../session/standalone.js';
+import { Sweeps } from '../session/sweeps.js';
 import { checkEventName } from './commands.js';
 import { HookError } from './errors.js';
 import { resolveOptions } from './limits.js';
@@ -63,8 +68,10 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
   /** True when this object created the http server (standalone) and so closes it. */
   readonly #ownsHttp: boolean;
   readonly #gate: UpgradeGate;
+  readonly #sweeps: Sweeps<WebSocket>;
+  /** What admission and the sweeps did (see stats). */
+  readonly #policyCounts = { heartbeatTimeouts: 0, idleTimeouts: 0, refusedOverCapacity: 0, refusedOrigin: 0 };
   #state: 'idle' | 'listening' | 'closing' | 'closed' = 'idle';
-  #heartbeat: NodeJS.Timeout | null = null;
   #closed: Promise<void> | null = null;
 
   /**
@@ -81,7 +88,7 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
     const o = resolveOptions(options);
     this.#options = o;
     this.#ownsHttp = !server;
-    this.#http = server ? server : http.createServer(handshakeLimits(o), upgradeRequired);
+    this.#http = server ? server : createStandaloneServer(o);
     this.#router = new Router(o, this.#hooks as Hooks<unknown>, {
       report: (e) => this.#report(e),
       session: (s) => {
@@ -95,17 +102,14 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
       },
     });
     const bp = o.backpressure;
+    // Handshakes only: admission, heartbeat and idle timeout are applied
+    // by this server (the gate and the sweeps below), not a second time here.
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: o.maxPayload,
       clientTracking: true,
       handleProtocols: this.#router.pickProtocol,
       closeTimeout: o.closeTimeout,
-      // The gate checks these first; the core enforces them again for
-      // upgrades that reach it another way (handleUpgrade on getServer()).
-      maxConnections: o.maxConnections,
-      allowedOrigins: o.allowedOrigins ?? undefined,
-      idleTimeout: o.idleTimeout,
       // The hard bound: pushes stop at the limit (router), answers and
       // application writes through the core at twice the limit.
       backpressure: bp === false ? undefined : { limit: 2 * bp.limit, policy: 'close', closeCode: bp.closeCode },
@@ -115,11 +119,13 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
       options: o,
       router: this.#router,
       http: this.#http,
+      counters: this.#policyCounts,
       hook: () => this.#hooks.upgrade,
       accepting: () => this.#state === 'listening',
       connectionCount: () => this.#wss.clients.size,
       complete: (req, socket, head) => this.#complete(req, socket, head),
     });
+    this.#sweeps = new Sweeps<WebSocket>({ connections: () => this.#wss.clients, counters: this.#policyCounts }, o.heartbeatInterval, o.idleTimeout);
   }
 
   /** Gate every upgrade request before the handshake (ban lists, origin checks). */
@@ -211,7 +217,7 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
   /** Live counts and what the limits did (a snapshot). */
   get stats(): ServerStats {
     const c = this.#router.counters;
-    const core = this.#wss.stats;
+    const p = this.#policyCounts;
     return {
       connections: this.#router.peers.size,
       sessions: this.#router.registry.size,
@@ -220,11 +226,11 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
       closedForBackpressure: c.closedForBackpressure,
       rateLimited: c.rateLimited,
       closedForRate: c.closedForRate,
-      heartbeatTimeouts: c.heartbeatTimeouts,
-      idleTimeouts: core.idleTimeouts,
+      heartbeatTimeouts: p.heartbeatTimeouts,
+      idleTimeouts: p.idleTimeouts,
       authTimeouts: c.authTimeouts,
-      refusedOverCapacity: this.#gate.refusedOverCapacity + core.refusedOverCapacity,
-      refusedOrigin: this.#gate.refusedOrigin,
+      refusedOverCapacity: p.refusedOverCapacity,
+      refusedOrigin: p.refusedOrigin,
       refusedBroadcasts: c.refusedBroadcasts,
       refusedJoins: c.refusedJoins,
       deferredPresence: this.#router.pacer.deferred,
@@ -252,7 +258,7 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
     if (this.#state !== 'idle') throw new Error(`cannot listen: the server is ${this.#state}`);
     this.#state = 'listening';
     this.#http.on('upgrade', this.#gate.handle);
-    this.#startHeartbeat();
+    this.#sweeps.start();
     if (this.#ownsHttp) {
       try {
         await new Promise<void>((resolve, reject) => {
@@ -265,7 +271,7 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
       } catch (error) {
         // A port in use (say) leaves the server as it was, so listen() can be retried.
         this.#http.off('upgrade', this.#gate.handle);
-        this.#stopHeartbeat();
+        this.#sweeps.stop();
         this.#state = 'idle';
         throw error;
       }
@@ -277,7 +283,7 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
   setHeartbeatInterval(ms: number): void {
     if (!Number.isFinite(ms) || ms < 0) throw new RangeError('heartbeat interval must be a non-negative number of ms');
     this.#options.heartbeatInterval = ms;
-    if (this.#state === 'listening') this.#startHeartbeat();
+    this.#sweeps.setHeartbeatInterval(ms);
   }
   /** Changes the authentication deadline for connections opened from now on (0 disables). */
   setAuthTimeout(ms: number): void {
@@ -305,7 +311,7 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
     // application's request handler; those waiting for onUpgrade get 503 now.
     this.#state = 'closing';
     this.#gate.refuseAll();
-    this.#stopHeartbeat();
+    this.#sweeps.stop();
     this.#router.closing = true;
     const limit = this.#options.closeTimeout;
     await within(this.#router.whenIdle(), limit);
@@ -321,19 +327,6 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
       });
     }
     this.#state = 'closed';
-  }
-
-  #startHeartbeat(): void {
-    this.#stopHeartbeat();
-    const ms = this.#options.heartbeatInterval;
-    if (ms <= 0) return;
-    // One timer per server, not per connection: idle connections stay small.
-    this.#heartbeat = setInterval(() => this.#router.sweep(), ms);
-    this.#heartbeat.unref();
-  }
-  #stopHeartbeat(): void {
-    if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
-    this.#heartbeat = null;
   }
 
   #complete(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -357,25 +350,6 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
       process.emitWarning(error instanceof Error ? error : new Error(String(error)));
     }
   }
-}
-
-function upgradeRequired(_req: http.IncomingMessage, res: http.ServerResponse): void {
-  const body = 'Upgrade Required';
-  res.writeHead(426, { 'Content-Type': 'text/plain', 'Content-Length': body.length, Upgrade: 'websocket' });
-  res.end(body);
-}
-
-/** Standalone mode: Node's own limits on the request head (slowloris, huge headers). */
-function handshakeLimits(o: ResolvedOptions): http.ServerOptions {
-  if (o.handshakeTimeout === 0) return { maxHeaderSize: o.maxHeaderSize };
-  return {
-    maxHeaderSize: o.maxHeaderSize,
-    headersTimeout: o.handshakeTimeout,
-    // Node requires requestTimeout >= headersTimeout; it never applies after an upgrade.
-    requestTimeout: Math.max(o.handshakeTimeout, 30_000),
-    // How often Node checks the two timeouts above.
-    connectionsCheckingInterval: Math.max(100, Math.min(1000, o.handshakeTimeout / 2)),
-  };
 }
 
 function within(promise: Promise<void>, ms: number): Promise<void> {

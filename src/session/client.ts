@@ -8,7 +8,6 @@ import * as https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { buildClientRequest, verifyServerResponse } from '../handshake/client.js';
 import { WebSocketBase, type SocketOptions } from './websocket.js';
-import type { WebSocketServer } from './server.js';
 import type { OtherEvent, WebSocketEvents } from './event-types.js';
 import { defineWsShape } from './descriptors.js';
 
@@ -27,10 +26,7 @@ const OWN_OPTIONS = new Set(['headers', 'handshakeTimeout', 'origin', 'maxPayloa
 
 export class WebSocket extends WebSocketBase {
   // ws exposes the server class on the WebSocket constructor too
-  // (`WebSocket.Server`); assigned in ./index.ts.
-  declare static Server: typeof WebSocketServer;
-  declare static WebSocketServer: typeof WebSocketServer;
-  declare static WebSocket: typeof WebSocket;
+  // (`WebSocket.Server`): declared and assigned in ./index.ts.
 
   constructor(address: string | URL | null, protocols?: string | readonly string[] | ClientOptions, options?: ClientOptions) {
     if (protocols !== undefined && typeof protocols === 'object' && !Array.isArray(protocols)) {

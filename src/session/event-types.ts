@@ -7,7 +7,6 @@
 
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { WebSocket } from './client.js';
 
 /**
  * The `data` of a 'message' listener: a Buffer (binaryType 'nodebuffer', the
@@ -33,9 +32,13 @@ export interface WebSocketEvents {
   drain: [];
 }
 
-/** The events of a WebSocketServer and their listener arguments. */
-export interface WebSocketServerEvents {
-  connection: [socket: WebSocket, request: IncomingMessage];
+/**
+ * The events of a WebSocketServer whose connections are `Socket`s, and their
+ * listener arguments (generic so this module needs no WebSocket class:
+ * ./server-types.ts names the one the server uses, WebSocketServerEvents).
+ */
+export interface WebSocketServerEventsOf<Socket> {
+  connection: [socket: Socket, request: IncomingMessage];
   error: [error: Error];
   /** The response header lines, before they are written: listeners may add to them. */
   headers: [headers: string[], request: IncomingMessage];
@@ -44,9 +47,9 @@ export interface WebSocketServerEvents {
   /** A refused handshake, when someone listens: the listener answers on `socket`. */
   wsClientError: [error: Error & { status?: number }, socket: Duplex, request: IncomingMessage];
   /** The backpressure policy dropped a message for, or closed, a connection. */
-  backpressure: [socket: WebSocket, action: 'drop' | 'close', bufferedAmount: number];
+  backpressure: [socket: Socket, action: 'drop' | 'close', bufferedAmount: number];
   /** A connection missed its heartbeat and is being terminated. */
-  heartbeatTimeout: [socket: WebSocket];
+  heartbeatTimeout: [socket: Socket];
 }
 
 /**

@@ -1,81 +1,27 @@
 // The ws-compatible WebSocketServer: accepts upgrades on an http(s) server
 // it owns (`port`), one it is given (`server`), or none (`noServer`, the
-// application calls handleUpgrade itself).
+// application calls handleUpgrade itself). Its policies are the session
+// layer's shared ones: ./admission.ts (path, shutdown, origins, capacity),
+// ./sweeps.ts (heartbeat, idle), ./standalone.ts (the owned http server) and
+// ./refuse.ts (every refusal on the wire).
 
 import { EventEmitter } from 'node:events';
-import * as http from 'node:http';
+import type * as http from 'node:http';
+import type * as https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
-import { buildAcceptHeaders, rejectUpgrade, validateUpgradeRequest } from '../handshake/server.js';
+import { buildAcceptHeaders, reasonPhrase, validateUpgradeRequest, type Refusal } from '../handshake/server.js';
 import { WebSocket } from './client.js';
 import type { BackpressureOptions } from './websocket.js';
 import type { ClientOptions } from './client.js';
-import { OPEN as WS_OPEN } from './connection.js';
-import type { OtherEvent, WebSocketServerEvents } from './event-types.js';
+import type { OtherEvent } from './event-types.js';
+import { Admission, SHUTTING_DOWN, notOurPath } from './admission.js';
+import { refuse } from './refuse.js';
+import { createStandaloneServer, HANDSHAKE_DEFAULTS } from './standalone.js';
+import { Sweeps } from './sweeps.js';
+import type { ServerOptions, VerifyClientAsync, VerifyClientInfo, VerifyClientSync, WebSocketServerEvents } from './server-types.js';
 
-export interface VerifyClientInfo {
-  origin: string | undefined;
-  secure: boolean;
-  req: http.IncomingMessage;
-}
-export type VerifyClientSync = (info: VerifyClientInfo) => boolean;
-export type VerifyClientAsync = (
-  info: VerifyClientInfo,
-  callback: (result: boolean, code?: number, message?: string, headers?: Record<string, string>) => void,
-) => void;
-
-export interface ServerOptions {
-  port?: number;
-  host?: string;
-  backlog?: number;
-  server?: http.Server | import('node:https').Server;
-  noServer?: boolean;
-  /** Only accept upgrades for this pathname. */
-  path?: string;
-  /** Largest message accepted, in bytes. Default 100 MiB (as ws). */
-  maxPayload?: number;
-  /** Track connections in `clients`. Default true. */
-  clientTracking?: boolean;
-  /** Picks one of the offered subprotocols, or false for none. Default: the first offered. */
-  handleProtocols?: (protocols: Set<string>, req: http.IncomingMessage) => string | false;
-  /** Accept or refuse an upgrade; refuse with a status code (default 401). */
-  verifyClient?: VerifyClientSync | VerifyClientAsync;
-  skipUTF8Validation?: boolean;
-  autoPong?: boolean;
-  /** Milliseconds to wait for the peer during the close handshake. Default 30 s. */
-  closeTimeout?: number;
-  /**
-   * Ping every open connection this often (ms) and terminate those that sent
-   * nothing since the previous ping: half-open TCP connections are reaped
-   * within two intervals. Default 0 (off). Needs clientTracking.
-   */
-  heartbeatInterval?: number;
-  /**
-   * Close connections (1001) that delivered no message for this long (ms;
-   * detected within one to two periods). Pings/pongs do not count. Default 0 (off).
-   */
-  idleTimeout?: number;
-  /** Most simultaneous connections (open + handshaking); further upgrades get 503. Default 0 (no limit). */
-  maxConnections?: number;
-  /**
-   * Browser origins allowed to connect (exact match, e.g. "https://app.example").
-   * A request whose Origin is not listed gets 403 (cross-site WebSocket
-   * hijacking). Requests without Origin (non-browser clients) pass.
-   */
-  allowedOrigins?: readonly string[];
-  /**
-   * With `port`: ms allowed to send the complete upgrade request head
-   * (a half-sent request is answered 408 and dropped). Default 10 000.
-   */
-  handshakeTimeout?: number;
-  /** With `port`: largest request head accepted, in bytes (431 above it). Default 16 KiB. */
-  maxHeaderSize?: number;
-  /** Outbound bound per connection and the policy past it. Default: no limit (as ws). */
-  backpressure?: Omit<BackpressureOptions, 'onLimit'>;
-  /** Accepted for compatibility; compression is not implemented (no extension is negotiated). */
-  perMessageDeflate?: boolean;
-  WebSocket?: typeof WebSocket;
-}
+export type { ServerOptions, VerifyClientAsync, VerifyClientInfo, VerifyClientSync, WebSocketServerEvents } from './server-types.js';
 
 const RUNNING = 0;
 const CLOSING = 1;
@@ -110,15 +56,15 @@ export class WebSocketServer extends EventEmitter {
   readonly clients: Set<WebSocket>;
   /** Open connections, counted even without clientTracking (for maxConnections). */
   private _open = 0;
-  private _server: http.Server | import('node:https').Server | null = null;
+  private _server: http.Server | https.Server | null = null;
   private _ownServer = false;
   private _state = RUNNING;
   private _removeListeners: (() => void) | null = null;
   private _closeWhenEmpty = false;
-  private _handshaking = 0;
   private _socketOptions: ClientOptions | undefined;
-  private _timers: NodeJS.Timeout[] = [];
   private _backpressure: BackpressureOptions | undefined;
+  private _admission: Admission;
+  private _sweeps: Sweeps<WebSocket> | null = null;
   /** Counters for operators: what the limits did. */
   readonly stats = { dropped: 0, closedForBackpressure: 0, heartbeatTimeouts: 0, idleTimeouts: 0, refusedOverCapacity: 0 };
 
@@ -143,20 +89,29 @@ export class WebSocketServer extends EventEmitter {
         },
       };
     }
-    this._startSweeps();
+    this._admission = new Admission(this.options, {
+      accepting: () => this._state === RUNNING,
+      connections: () => this._open,
+      counters: this.stats,
+    });
+    if (options.heartbeatInterval || options.idleTimeout) {
+      this._sweeps = new Sweeps<WebSocket>(
+        {
+          connections: () => this.clients,
+          counters: this.stats,
+          heartbeatTimeout: (ws) => {
+            if (this.listenerCount('heartbeatTimeout') > 0) this.emit('heartbeatTimeout', ws);
+          },
+        },
+        options.heartbeatInterval ?? 0,
+        options.idleTimeout ?? 0,
+      );
+      this._sweeps.start();
+    }
     if (options.port !== undefined) {
-      const handshakeTimeout = options.handshakeTimeout ?? 10_000;
-      const serverOptions: http.ServerOptions = {
-        maxHeaderSize: options.maxHeaderSize ?? 16 * 1024,
-        headersTimeout: handshakeTimeout,
-        requestTimeout: Math.max(handshakeTimeout, 30_000),
-        // How often Node checks the two timeouts above.
-        connectionsCheckingInterval: Math.max(100, Math.min(1000, handshakeTimeout / 2)),
-      };
-      const server = http.createServer(serverOptions, (_req, res) => {
-        const body = http.STATUS_CODES[426] ?? 'Upgrade Required';
-        res.writeHead(426, { 'Content-Length': Buffer.byteLength(body), 'Content-Type': 'text/plain' });
-        res.end(body);
+      const server = createStandaloneServer({
+        handshakeTimeout: options.handshakeTimeout ?? HANDSHAKE_DEFAULTS.handshakeTimeout,
+        maxHeaderSize: options.maxHeaderSize ?? HANDSHAKE_DEFAULTS.maxHeaderSize,
       });
       this._server = server;
       this._ownServer = true;
@@ -167,7 +122,7 @@ export class WebSocketServer extends EventEmitter {
     if (this._server !== null) this._listen(this._server);
   }
 
-  private _listen(server: http.Server | import('node:https').Server): void {
+  private _listen(server: http.Server | https.Server): void {
     const onListening = (): void => {
       this.emit('listening');
     };
@@ -175,13 +130,8 @@ export class WebSocketServer extends EventEmitter {
       this.emit('error', err);
     };
     const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
-      if (!this.shouldHandle(req)) {
-        // Another WebSocketServer (or handler) on the same http server may
-        // own this path; answer only when nobody else listens.
-        if (server.listenerCount('upgrade') === 1) rejectUpgrade(socket, 400, 'No WebSocket endpoint at this path');
-        return;
-      }
-      this.handleUpgrade(req, socket, head, (ws) => this.emit('connection', ws, req));
+      if (!this.shouldHandle(req)) notOurPath(server, socket);
+      else this.handleUpgrade(req, socket, head, (ws) => this.emit('connection', ws, req));
     };
     server.on('listening', onListening);
     server.on('error', onError);
@@ -201,10 +151,7 @@ export class WebSocketServer extends EventEmitter {
 
   /** Whether this server accepts the request (path match). */
   shouldHandle(req: http.IncomingMessage): boolean {
-    if (this.options.path === undefined) return true;
-    const url = req.url ?? '';
-    const q = url.indexOf('?');
-    return (q === -1 ? url : url.slice(0, q)) === this.options.path;
+    return this._admission.matchesPath(req);
   }
 
   /**
@@ -220,27 +167,12 @@ export class WebSocketServer extends EventEmitter {
     socket.on('error', onHandshakeError);
     const check = validateUpgradeRequest(req);
     if (!check.ok) {
-      this._refuse(socket, req, check.status, check.message, check.headers);
+      this._refuse(socket, req, check);
       return;
     }
-    if (this._state !== RUNNING) {
-      this._refuse(socket, req, 503, 'Server is shutting down');
-      return;
-    }
-    if (!this.shouldHandle(req)) {
-      this._refuse(socket, req, 400, 'No WebSocket endpoint at this path');
-      return;
-    }
-    const max = this.options.maxConnections ?? 0;
-    if (max > 0 && this._open + this._handshaking >= max) {
-      this.stats.refusedOverCapacity++;
-      this._refuse(socket, req, 503, 'Too many connections', { 'Retry-After': '5' });
-      return;
-    }
-    const allowed = this.options.allowedOrigins;
-    const origin = req.headers.origin;
-    if (allowed !== undefined && origin !== undefined && !allowed.includes(origin)) {
-      this._refuse(socket, req, 403, 'Origin not allowed');
+    const refusal = this._admission.check(req);
+    if (refusal !== null) {
+      this._refuse(socket, req, refusal);
       return;
     }
     const verify = this.options.verifyClient;
@@ -248,33 +180,33 @@ export class WebSocketServer extends EventEmitter {
       const origin = (req.headers.origin as string | undefined) ?? (req.headers['sec-websocket-origin'] as string | undefined);
       const info: VerifyClientInfo = { origin, secure: Boolean((req.socket as { encrypted?: boolean }).encrypted), req };
       if (verify.length === 2) {
-        // Counted while pending so maxConnections covers slow verifications.
-        this._handshaking++;
+        // Holds a place while pending so maxConnections covers slow verifications.
+        const release = this._admission.hold();
         let settled = false;
         (verify as VerifyClientAsync)(info, (ok, code, message, headers) => {
           if (settled) return;
           settled = true;
-          this._handshaking--;
-          if (!ok) this._refuse(socket, req, code ?? 401, message, headers);
+          release();
+          if (!ok) this._refuse(socket, req, { status: code ?? 401, message, headers });
           else this._complete(check.key, check.protocols, req, socket, head, cb);
         });
         return;
       }
       if (!(verify as VerifyClientSync)(info)) {
-        this._refuse(socket, req, 401);
+        this._refuse(socket, req, { status: 401 });
         return;
       }
     }
     this._complete(check.key, check.protocols, req, socket, head, cb);
   }
 
-  private _refuse(socket: Duplex, req: http.IncomingMessage, status: number, message?: string, headers?: Record<string, string>): void {
+  private _refuse(socket: Duplex, req: http.IncomingMessage, refusal: Refusal): void {
     if (this.listenerCount('wsClientError') > 0) {
-      const err = Object.assign(new Error(message ?? http.STATUS_CODES[status] ?? 'Handshake refused'), { status });
+      const err = Object.assign(new Error(refusal.message ?? reasonPhrase(refusal.status)), { status: refusal.status });
       this.emit('wsClientError', err, socket, req);
       return;
     }
-    rejectUpgrade(socket, status, message, headers);
+    refuse(socket, refusal);
   }
 
   private _complete(
@@ -291,7 +223,7 @@ export class WebSocketServer extends EventEmitter {
       return;
     }
     if (this._state !== RUNNING) {
-      rejectUpgrade(socket, 503, 'Server is shutting down');
+      refuse(socket, SHUTTING_DOWN);
       return;
     }
     let protocol: string | undefined;
@@ -338,8 +270,7 @@ export class WebSocketServer extends EventEmitter {
     if (cb) this.once('close', () => cb());
     if (this._state === CLOSING) return;
     this._state = CLOSING;
-    for (const t of this._timers) clearInterval(t);
-    this._timers = [];
+    this._sweeps?.stop();
     this._removeListeners?.();
     this._removeListeners = null;
     const done = (): void => {
@@ -358,47 +289,6 @@ export class WebSocketServer extends EventEmitter {
     this._open--;
     if (this.options.clientTracking !== false) this.clients.delete(ws);
     if (this._closeWhenEmpty && this._open === 0) this._emitClose();
-  }
-
-  /**
-   * One interval per server (not a timer per connection) sweeps the clients:
-   * liveness costs a boolean per connection, set on inbound data.
-   */
-  private _startSweeps(): void {
-    const hb = this.options.heartbeatInterval ?? 0;
-    if (hb > 0) {
-      const t = setInterval(() => {
-        for (const ws of this.clients) {
-          if (ws.readyState !== WS_OPEN) continue;
-          if (!ws._alive) {
-            this.stats.heartbeatTimeouts++;
-            if (this.listenerCount('heartbeatTimeout') > 0) this.emit('heartbeatTimeout', ws);
-            ws.terminate();
-            continue;
-          }
-          ws._alive = false;
-          ws.ping();
-        }
-      }, hb);
-      t.unref();
-      this._timers.push(t);
-    }
-    const idle = this.options.idleTimeout ?? 0;
-    if (idle > 0) {
-      const t = setInterval(() => {
-        for (const ws of this.clients) {
-          if (ws.readyState !== WS_OPEN) continue;
-          if (!ws._active) {
-            this.stats.idleTimeouts++;
-            ws.close(1001, 'Idle timeout');
-            continue;
-          }
-          ws._active = false;
-        }
-      }, idle);
-      t.unref();
-      this._timers.push(t);
-    }
   }
 
   private _emitClose(): void {

@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  buildAcceptHeaders, buildClientRequest, computeAccept, generateKey, hasToken, isValidKey, splitTokens,
+  buildAcceptHeaders, buildClientRequest, buildRefusal, computeAccept, generateKey, hasToken, isValidKey, splitTokens,
   validateUpgradeRequest, verifyServerResponse,
 } from '../../dist/esm/handshake/index.js';
 
@@ -76,6 +76,40 @@ describe('server validation (RFC 6455 §4.2.1)', () => {
     assert.ok(lines.includes('Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo='));
     assert.ok(lines.includes('Sec-WebSocket-Protocol: chat'));
     assert.ok(!buildAcceptHeaders(KEY, undefined).some((l) => l.startsWith('Sec-WebSocket-Protocol')));
+  });
+});
+
+describe('refusals are bytes', () => {
+  test('a complete HTTP/1.1 response: status line, Connection: close, a plain-text body and its length', () => {
+    const bytes = buildRefusal(503, 'Too many connections', { 'Retry-After': '5' });
+    assert.ok(Buffer.isBuffer(bytes));
+    assert.equal(
+      bytes.toString('latin1'),
+      'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n' +
+        'Content-Length: 20\r\nRetry-After: 5\r\n\r\nToo many connections',
+    );
+  });
+
+  test('without a message the body is the reason phrase; Content-Length counts bytes, not characters', () => {
+    const cases = [[400, 'Bad Request'], [401, 'Unauthorized'], [403, 'Forbidden'], [404, 'Not Found'], [405, 'Method Not Allowed'],
+      [408, 'Request Timeout'], [426, 'Upgrade Required'], [429, 'Too Many Requests'], [431, 'Request Header Fields Too Large'],
+      [500, 'Internal Server Error'], [503, 'Service Unavailable']];
+    for (const [status, text] of cases) {
+      const [head, body] = buildRefusal(status).toString().split('\r\n\r\n');
+      assert.equal(head.split('\r\n')[0], `HTTP/1.1 ${status} ${text}`);
+      assert.equal(body, text);
+    }
+    const head = buildRefusal(403, 'Zugriff verweigert: Ursprung «x»').toString();
+    assert.match(head, /\r\nContent-Length: 34\r\n/);
+  });
+
+  test('a status outside the table gets its class phrase; given headers override the defaults', () => {
+    assert.match(buildRefusal(418).toString(), /^HTTP\/1\.1 418 Client Error\r\n[^]*\r\n\r\nClient Error$/);
+    assert.match(buildRefusal(599).toString(), /^HTTP\/1\.1 599 Server Error\r\n/);
+    const text = buildRefusal(426, 'Unsupported', { 'Sec-WebSocket-Version': '13', 'Content-Type': 'text/plain' }).toString();
+    assert.match(text, /\r\nContent-Type: text\/plain\r\n/);
+    assert.doesNotMatch(text, /charset/);
+    assert.match(text, /\r\nSec-WebSocket-Version: 13\r\n/);
   });
 });
 

@@ -53,7 +53,7 @@ const PROTOCOL_EXPORTS = [
   'ProtocolError',
   'validateUpgradeRequest',
   'buildAcceptHeaders',
-  'rejectUpgrade',
+  'buildRefusal',
   'buildClientRequest',
   'verifyServerResponse',
   'computeAccept',

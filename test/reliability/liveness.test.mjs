@@ -44,6 +44,26 @@ test('a raw TCP peer that completes the handshake and goes silent is reaped befo
   await ctx.server.close();
 });
 
+test('heartbeat and idle timeout have one owner: a silent peer, dead and idle at once, is closed once and counted once', async () => {
+  // Both periods equal, so both policies find the peer silent in the same round.
+  const ctx = await startServer((s) => simpleAuth(s), { heartbeatInterval: 40, idleTimeout: 40, authTimeout: 0 });
+  const inner = ctx.server.getServer();
+  const closes = [];
+  inner.on('connection', (ws) => ws.on('close', (code) => closes.push(code)));
+  const silent = rawPeer(ctx.port, upgradeRequest());
+  await until(() => ctx.server.stats.connections === 1, 'the connection');
+  silent.socket.pause(); // reads nothing, answers no ping, sends no message
+  await until(() => ctx.server.stats.connections === 0, 'the silent peer to be dropped');
+  await sleep(200); // five more rounds: a second sweep, had there been one, would have counted again
+  const { heartbeatTimeouts, idleTimeouts } = ctx.server.stats;
+  assert.equal(heartbeatTimeouts + idleTimeouts, 1, `counted once (heartbeat ${heartbeatTimeouts}, idle ${idleTimeouts})`);
+  assert.equal(closes.length, 1);
+  // The inner ws-compatible server only performs handshakes: no timer of its own counted it.
+  assert.deepEqual([inner.stats.heartbeatTimeouts, inner.stats.idleTimeouts], [0, 0]);
+  silent.socket.destroy();
+  await ctx.server.close();
+});
+
 test('the heartbeat can be changed at run time, and 0 turns it off', async () => {
   const ctx = await startServer((s) => simpleAuth(s), { heartbeatInterval: 0 });
   const quiet = await login(ctx.url, { name: 'quiet' });

@@ -159,6 +159,17 @@ describe('liveness', () => {
     busy.terminate();
   });
 
+  test('heartbeat and idle timeout sweep in one pass: a peer both dead and idle is counted once', async () => {
+    // Equal periods: both policies find the silent peer in the same round.
+    const { wss, port } = await listen({ heartbeatInterval: 40, idleTimeout: 40 });
+    const connected = once(wss, 'connection');
+    rawPeer(port, upgrade(), { stopReading: true });
+    const [ws] = await connected;
+    await new Promise((r) => ws.on('close', r));
+    await new Promise((r) => setTimeout(r, 200)); // more rounds: none counts it again
+    assert.equal(wss.stats.heartbeatTimeouts + wss.stats.idleTimeouts, 1);
+  });
+
   test('liveness options need clientTracking', () => {
     assert.throws(() => new WebSocketServer({ noServer: true, clientTracking: false, heartbeatInterval: 10 }), TypeError);
   });
@@ -194,6 +205,30 @@ describe('admission', () => {
     await once(cli, 'open');
     good.terminate();
     cli.terminate();
+  });
+
+  test('a closing server answers upgrades 503 with Retry-After, as the application server does', async () => {
+    const wss = new WebSocketServer({ noServer: true });
+    wss.close();
+    const server = net.createServer((socket) => {
+      socket.once('data', () => wss.handleUpgrade({ method: 'GET', httpVersionMajor: 1, httpVersionMinor: 1, url: '/', socket,
+        headers: { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13' } },
+      socket, Buffer.alloc(0), () => assert.fail('no connection while closing')));
+    });
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    closers.push(() => server.close());
+    const peer = rawPeer(server.address().port, upgrade());
+    await peer.closed;
+    assert.match(peer.data.toString(), /^HTTP\/1.1 503 Service Unavailable\r\n/);
+    assert.match(peer.data.toString(), /\r\nRetry-After: 5\r\n/);
+  });
+
+  test('a plain HTTP request to the owned port gets 426 naming the protocol in Upgrade (RFC 9110 §15.5.22)', async () => {
+    const { port } = await listen({});
+    const peer = rawPeer(port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await peer.closed;
+    assert.match(peer.data.toString(), /^HTTP\/1.1 426 /);
+    assert.match(peer.data.toString(), /\r\nupgrade: websocket\r\n/i);
   });
 
   test('a half-sent upgrade request is dropped after handshakeTimeout', async () => {

@@ -1,0 +1,76 @@
+// The types of the ws-compatible WebSocketServer: its options, the
+// verifyClient shapes and its events' listener arguments. Kept apart from
+// the class so the WebSocket class (./client.ts) never depends on the server.
+
+import type * as http from 'node:http';
+import type * as https from 'node:https';
+import type { WebSocket } from './client.js';
+import type { WebSocketServerEventsOf } from './event-types.js';
+import type { BackpressureOptions } from './websocket.js';
+
+export interface VerifyClientInfo {
+  origin: string | undefined;
+  secure: boolean;
+  req: http.IncomingMessage;
+}
+export type VerifyClientSync = (info: VerifyClientInfo) => boolean;
+export type VerifyClientAsync = (
+  info: VerifyClientInfo,
+  callback: (result: boolean, code?: number, message?: string, headers?: Record<string, string>) => void,
+) => void;
+
+/** The events of a WebSocketServer and their listener arguments. */
+export type WebSocketServerEvents = WebSocketServerEventsOf<WebSocket>;
+
+export interface ServerOptions {
+  port?: number;
+  host?: string;
+  backlog?: number;
+  server?: http.Server | https.Server;
+  noServer?: boolean;
+  /** Only accept upgrades for this pathname. */
+  path?: string;
+  /** Largest message accepted, in bytes. Default 100 MiB (as ws). */
+  maxPayload?: number;
+  /** Track connections in `clients`. Default true. */
+  clientTracking?: boolean;
+  /** Picks one of the offered subprotocols, or false for none. Default: the first offered. */
+  handleProtocols?: (protocols: Set<string>, req: http.IncomingMessage) => string | false;
+  /** Accept or refuse an upgrade; refuse with a status code (default 401). */
+  verifyClient?: VerifyClientSync | VerifyClientAsync;
+  skipUTF8Validation?: boolean;
+  autoPong?: boolean;
+  /** Milliseconds to wait for the peer during the close handshake. Default 30 s. */
+  closeTimeout?: number;
+  /**
+   * Ping every open connection this often (ms) and terminate those that sent
+   * nothing since the previous ping: half-open TCP connections are reaped
+   * within two intervals. Default 0 (off). Needs clientTracking.
+   */
+  heartbeatInterval?: number;
+  /**
+   * Close connections (1001) that delivered no message for this long (ms;
+   * detected within one to two periods). Pings/pongs do not count. Default 0 (off).
+   */
+  idleTimeout?: number;
+  /** Most simultaneous connections (open + handshaking); further upgrades get 503. Default 0 (no limit). */
+  maxConnections?: number;
+  /**
+   * Browser origins allowed to connect (exact match, e.g. "https://app.example").
+   * A request whose Origin is not listed gets 403 (cross-site WebSocket
+   * hijacking). Requests without Origin (non-browser clients) pass.
+   */
+  allowedOrigins?: readonly string[];
+  /**
+   * With `port`: ms allowed to send the complete upgrade request head
+   * (a half-sent request is answered 408 and dropped). Default 10 000.
+   */
+  handshakeTimeout?: number;
+  /** With `port`: largest request head accepted, in bytes (431 above it). Default 16 KiB. */
+  maxHeaderSize?: number;
+  /** Outbound bound per connection and the policy past it. Default: no limit (as ws). */
+  backpressure?: Omit<BackpressureOptions, 'onLimit'>;
+  /** Accepted for compatibility; compression is not implemented (no extension is negotiated). */
+  perMessageDeflate?: boolean;
+  WebSocket?: typeof WebSocket;
+}
