@@ -1,0 +1,153 @@
+// What `new WebSocket(url, protocols?, options?)` accepts, checked as the
+// `ws` package checks it (same error classes and messages), and the request
+// options one handshake attempt is made with.
+
+import type { ClientRequest, OutgoingHttpHeaders } from 'node:http';
+import * as net from 'node:net';
+import type { Duplex } from 'node:stream';
+import * as tls from 'node:tls';
+import type { SocketOptions } from './websocket.js';
+import type { WebSocket } from './client.js';
+
+export interface ClientOptions extends SocketOptions {
+  /** Extra request headers (cannot override the handshake's own). */
+  headers?: OutgoingHttpHeaders;
+  /** Milliseconds of socket inactivity allowed during the opening handshake. Default: none. */
+  handshakeTimeout?: number;
+  /** The Origin header (Sec-WebSocket-Origin with protocolVersion 8). */
+  origin?: string;
+  /** Sec-WebSocket-Version: 13 (default) or 8. */
+  protocolVersion?: number;
+  /** Follow 3xx answers with a Location header. Default false. */
+  followRedirects?: boolean;
+  /** Most redirects followed before failing. Default 10. */
+  maxRedirects?: number;
+  /** Fills the 4-byte mask key of each frame sent (default: random keys). */
+  generateMask?: (mask: Buffer) => void;
+  /** Called with the request instead of `request.end()`: may add headers or a body, then must end it. */
+  finishRequest?: (request: ClientRequest, websocket: WebSocket) => void;
+  /** Opens the transport: `(options, callback) => Duplex`, as http.request takes it. */
+  createConnection?: (options: Record<string, unknown>, callback?: (err: Error | null, socket: Duplex) => void) => Duplex;
+  /** Subprotocols, when the `protocols` argument is not given. */
+  protocols?: string | string[];
+  /** Accepted for compatibility; no extension is offered. */
+  perMessageDeflate?: boolean | object;
+  /** Passed through to http(s).request: agent, auth, TLS options (ca, cert, key, rejectUnauthorized, servername), family, localAddress... */
+  [requestOption: string]: unknown;
+}
+
+/** Sec-WebSocket-Version values spoken: RFC 6455 (13) and hybi draft 8. */
+const VERSIONS = [8, 13];
+
+/** The `(protocols?, options?)` arguments sorted out as ws sorts them. */
+export function normalizeArguments(protocols: unknown, options: ClientOptions | undefined): { protocols: unknown[]; options: ClientOptions } {
+  let list: unknown[];
+  if (protocols === undefined) {
+    list = listOf(options?.protocols);
+  } else if (Array.isArray(protocols)) {
+    list = protocols;
+  } else if (typeof protocols === 'object' && protocols !== null) {
+    options = protocols as ClientOptions;
+    list = listOf(options.protocols);
+  } else {
+    list = [protocols];
+  }
+  options = options ?? {};
+  const version = options.protocolVersion ?? 13;
+  if (!VERSIONS.includes(version as number)) {
+    throw new RangeError(`Unsupported protocol version: ${String(version)} (supported versions: ${VERSIONS.join(', ')})`);
+  }
+  return { protocols: list, options };
+}
+
+function listOf(value: unknown): unknown[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+/** Parses the address; http(s) become ws(s) (RFC 6455 §3 names only ws and wss). */
+export function parseAddress(address: string | URL): URL {
+  let url: URL;
+  if (address instanceof URL) url = address;
+  else {
+    try {
+      url = new URL(address);
+    } catch {
+      throw new SyntaxError(`Invalid URL: ${String(address)}`);
+    }
+  }
+  if (url.protocol === 'http:' || url.protocol === 'https:') {
+    url = new URL(url);
+    url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
+  }
+  return url;
+}
+
+/** Why a URL cannot be connected to, or null. */
+export function urlProblem(url: URL): string | null {
+  const p = url.protocol;
+  if (p !== 'ws:' && p !== 'wss:' && p !== 'ws+unix:') {
+    return 'The URL\'s protocol must be one of "ws:", "wss:", "http:", "https:", or "ws+unix:"';
+  }
+  if (p === 'ws+unix:' && url.pathname === '') return "The URL's pathname is empty";
+  // RFC 6455 §3: fragment identifiers are meaningless in WebSocket URIs.
+  if (url.hash !== '') return 'The URL contains a fragment identifier';
+  return null;
+}
+
+/** Where one attempt connects: host and port, or a Unix socket (`ws+unix:/path.sock:/request/path`). */
+export interface Target {
+  secure: boolean;
+  ipc: boolean;
+  /** host:port for TCP, the socket path for IPC: what decides "same host" across redirects. */
+  place: string;
+  requestOptions: Record<string, unknown>;
+}
+
+/**
+ * The http(s).request options for one attempt: the caller's options passed
+ * through (agent, TLS options, family...), with the target's own fields on
+ * top. `headers` are the finished handshake headers.
+ */
+export function requestOptionsFor(url: URL, options: ClientOptions, headers: Record<string, unknown>): Target {
+  const secure = url.protocol === 'wss:';
+  const ipc = url.protocol === 'ws+unix:';
+  const defaultPort = secure ? 443 : 80;
+  const o: Record<string, unknown> = {
+    ...options,
+    protocols: undefined,
+    socketPath: undefined,
+    hostname: undefined,
+    protocol: undefined,
+    method: 'GET',
+    host: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+    port: url.port || defaultPort,
+    defaultPort: options.defaultPort || defaultPort,
+    path: url.pathname + url.search,
+    headers,
+    timeout: options.handshakeTimeout,
+    createConnection: options.createConnection ?? (secure ? tlsConnect : netConnect),
+  };
+  if (url.username !== '' || url.password !== '') o.auth = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  if (ipc) {
+    const path = o.path as string;
+    const colon = path.indexOf(':');
+    o.socketPath = colon === -1 ? path : path.slice(0, colon);
+    o.path = colon === -1 ? '' : path.slice(colon + 1);
+  }
+  return { secure, ipc, place: ipc ? (o.socketPath as string) : url.host, requestOptions: o };
+}
+
+function netConnect(options: Record<string, unknown>): Duplex {
+  // http.request leaves `path` as the request path; net.connect reads it as an IPC path.
+  options.path = options.socketPath;
+  return net.connect(options as unknown as net.NetConnectOpts);
+}
+
+function tlsConnect(options: Record<string, unknown>): Duplex {
+  options.path = undefined;
+  // SNI carries host names only (RFC 6066 §3), never IP literals.
+  if (options.servername === undefined || options.servername === null) {
+    options.servername = net.isIP(options.host as string) ? '' : options.host;
+  }
+  return tls.connect(options as tls.ConnectionOptions);
+}
