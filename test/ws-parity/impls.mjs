@@ -21,8 +21,8 @@ export function record(ws) {
   const log = { events: [], errors: [], close: null };
   let resolve;
   const closed = new Promise((r) => { resolve = r; });
-  // 'unexpected-response' is not recorded: listening to it changes what happens.
-  for (const type of ['open', 'upgrade', 'redirect']) {
+  // 'unexpected-response' and 'redirect' are not recorded: listening to them changes what happens.
+  for (const type of ['open', 'upgrade']) {
     ws.on(type, () => log.events.push({ type, readyState: ws.readyState }));
   }
   ws.on('error', (err) => {
