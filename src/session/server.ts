@@ -12,6 +12,7 @@ import type { BackpressureOptions } from './websocket.js';
 import type { ClientOptions } from './client.js';
 import { OPEN as WS_OPEN } from './connection.js';
 import type { OtherEvent, WebSocketServerEvents } from './event-types.js';
+import { claimUpgradedSocket } from './upgrade-guard.js';
 
 export interface VerifyClientInfo {
   origin: string | undefined;
@@ -290,6 +291,7 @@ export class WebSocketServer extends EventEmitter {
       socket.destroy();
       return;
     }
+    claimUpgradedSocket(socket);
     if (this._state !== RUNNING) {
       rejectUpgrade(socket, 503, 'Server is shutting down');
       return;
