@@ -4,7 +4,11 @@
 // there to decide).
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
+import tls from 'node:tls';
+import https from 'node:https';
 import { WebSocketServer as ReferenceServer } from 'ws';
+import { makeSelfSignedCert } from '../helpers/tls-cert.mjs';
 import { impls, record, types, httpServer } from './impls.mjs';
 
 const cleanups = [];
@@ -32,6 +36,36 @@ async function redirector(status, to) {
   });
   cleanups.push(srv.close);
   return { port: srv.port, seen };
+}
+
+/**
+ * A TLS server that redirects to ws:// on the same host and port, and a plain
+ * server that records the upgrade's headers and completes it. The client's
+ * createConnection sends wss: attempts (default port 443) to the first and
+ * ws: attempts to the second, so both URLs name the same host and port.
+ */
+let cert = null;
+async function downgrade() {
+  cert ??= makeSelfSignedCert();
+  const wss = new ReferenceServer({ noServer: true });
+  const seen = { secure: [], plain: [] };
+  const plain = await httpServer(null, (req, socket, head) => {
+    seen.plain.push(req.headers);
+    wss.handleUpgrade(req, socket, head, (ws) => ws.close());
+  });
+  cleanups.push(plain.close);
+  const secure = https.createServer({ key: cert.key, cert: cert.cert });
+  secure.on('upgrade', (req, socket) => {
+    seen.secure.push(req.headers);
+    socket.end(`HTTP/1.1 302 Found\r\nLocation: ws://127.0.0.1:${plain.port}/plain\r\nContent-Length: 0\r\n\r\n`);
+  });
+  await new Promise((r) => secure.listen(0, '127.0.0.1', r));
+  const securePort = secure.address().port;
+  cleanups.push(() => new Promise((r) => { secure.closeAllConnections(); secure.close(() => r()); }));
+  const createConnection = (options) => options.defaultPort === 443
+    ? tls.connect({ host: '127.0.0.1', port: securePort, rejectUnauthorized: false })
+    : net.connect({ host: '127.0.0.1', port: plain.port });
+  return { port: plain.port, seen, createConnection };
 }
 
 const credentials = { headers: { Authorization: 'Bearer secret', Cookie: 'sid=1', Host: 'example.test' } };
@@ -177,6 +211,24 @@ for (const { name, WebSocket } of impls) {
       const log = record(new WebSocket(`ws://127.0.0.1:${r.port}/`, { followRedirects: true, headers }));
       await log.done();
       assert.deepEqual(headers, { Authorization: 'Bearer secret' });
+    });
+
+    test('from wss: to ws: on the same host: Authorization, Cookie and credentials are dropped, Host is kept', async () => {
+      const srv = await downgrade();
+      const ws = new WebSocket(`wss://user:pass@127.0.0.1:${srv.port}/`, {
+        followRedirects: true,
+        createConnection: srv.createConnection,
+        headers: { Authorization: 'Bearer secret', Cookie: 'sid=1', Host: `127.0.0.1:${srv.port}` },
+      });
+      const log = record(ws);
+      await log.done();
+      assert.deepEqual(types(log), ['upgrade', 'open', 'close']);
+      assert.equal(srv.seen.secure[0].authorization, 'Bearer secret');
+      assert.equal(srv.seen.secure[0].cookie, 'sid=1');
+      const h = srv.seen.plain[0];
+      assert.equal(h.authorization, undefined);
+      assert.equal(h.cookie, undefined);
+      assert.equal(h.host, `127.0.0.1:${srv.port}`);
     });
   });
 }
