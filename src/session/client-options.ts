@@ -2,7 +2,7 @@
 // `ws` package checks it (same error classes and messages), and the request
 // options one handshake attempt is made with.
 
-import type { ClientRequest, OutgoingHttpHeaders } from 'node:http';
+import type { ClientRequest, OutgoingHttpHeaders, RequestOptions } from 'node:http';
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
@@ -26,8 +26,8 @@ export interface ClientOptions extends SocketOptions {
   generateMask?: (mask: Buffer) => void;
   /** Called with the request instead of `request.end()`: may add headers or a body, then must end it. */
   finishRequest?: (request: ClientRequest, websocket: WebSocket) => void;
-  /** Opens the transport: `(options, callback) => Duplex`, as http.request takes it. */
-  createConnection?: (options: Record<string, unknown>, callback?: (err: Error | null, socket: Duplex) => void) => Duplex;
+  /** Opens the transport: `(options, callback) => Duplex`, called with the request options, as http.request calls it. */
+  createConnection?: RequestOptions['createConnection'];
   /** Subprotocols, when the `protocols` argument is not given. */
   protocols?: string | string[];
   /** Accepted for compatibility; no extension is offered. */

@@ -34,8 +34,6 @@ export class WebSocket extends WebSocketBase {
 
   /** @internal The opening handshake failed: CLOSING until 'close', and close()/terminate() do nothing more. */
   _failed = false;
-  /** @internal Redirects followed so far (ws names it so too). */
-  _redirects = 0;
 
   constructor(address: string | URL | null, protocols?: string | readonly string[] | ClientOptions, options?: ClientOptions) {
     const args = address === null ? { protocols: [], options: options ?? {} } : normalizeArguments(protocols, options);
@@ -143,7 +141,6 @@ function dial(ws: WebSocket, state: DialState, address: string | URL): void {
         abortRequest(ws, req, 'Maximum redirects exceeded');
         return;
       }
-      ws._redirects = state.redirects;
       aborted.add(req);
       req.destroy();
       let next: URL;
