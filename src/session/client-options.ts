@@ -1,6 +1,6 @@
 // What `new WebSocket(url, protocols?, options?)` accepts, checked as the
-// `ws` package checks it (same error classes and messages), and the request
-// options one handshake attempt is made with.
+// `ws` package checks it (same error classes and messages), the request
+// options one handshake attempt is made with, and what a redirect keeps.
 
 import type { ClientRequest, OutgoingHttpHeaders, RequestOptions } from 'node:http';
 import * as net from 'node:net';
@@ -24,15 +24,15 @@ export interface ClientOptions extends SocketOptions {
   maxRedirects?: number;
   /** Fills the 4-byte mask key of each frame sent (default: random keys). */
   generateMask?: (mask: Buffer) => void;
-  /** Called with the request instead of `request.end()`: may add headers or a body, then must end it. */
+  /** Called instead of `request.end()`; it must end the request. */
   finishRequest?: (request: ClientRequest, websocket: WebSocket) => void;
-  /** Opens the transport: `(options, callback) => Duplex`, called with the request options, as http.request calls it. */
+  /** Opens the transport, called with the request options. */
   createConnection?: RequestOptions['createConnection'];
   /** Subprotocols, when the `protocols` argument is not given. */
   protocols?: string | string[];
   /** Accepted for compatibility; no extension is offered. */
   perMessageDeflate?: boolean | object;
-  /** Passed through to http(s).request: agent, auth, TLS options (ca, cert, key, rejectUnauthorized, servername), family, localAddress... */
+  /** Passed to http(s).request: agent, auth, TLS options, family, localAddress... */
   [requestOption: string]: unknown;
 }
 
@@ -150,4 +150,59 @@ function tlsConnect(options: Record<string, unknown>): Duplex {
     options.servername = net.isIP(options.host as string) ? '' : options.host;
   }
   return tls.connect(options as tls.ConnectionOptions);
+}
+
+// Redirects (followRedirects, maxRedirects). Credentials stay with the host
+// they were given for: on a redirect to another host (or socket path), or
+// from wss: down to ws:, the Authorization and Cookie headers and `auth` are
+// dropped (and Host, when the host changed), as curl does. With a 'redirect'
+// listener the application decides instead, on the request it is handed.
+
+/** What the first attempt went to: the reference for "same host". */
+export interface Origin {
+  ipc: boolean;
+  secure: boolean;
+  place: string;
+}
+
+/** Handshake state kept across the attempts of one connection. */
+export interface DialState {
+  protocols: string[];
+  /** The caller's options; with followRedirects, a copy whose headers are keyed in lower case. */
+  options: ClientOptions;
+  redirects: number;
+  origin: Origin | null;
+}
+
+/**
+ * A copy of the options whose headers can be changed without touching the
+ * caller's object, keyed in lower case so that one name is one entry.
+ */
+export function ownHeaders(options: ClientOptions): ClientOptions {
+  const headers: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(options.headers ?? {})) headers[k.toLowerCase()] = v;
+  return { ...options, headers: headers as ClientOptions['headers'] };
+}
+
+/** Removes what must not follow a redirect from `origin` to `to`, unless the same host over a no less secure scheme. */
+export function dropCredentials(origin: Origin, to: Origin, headers: Record<string, unknown>, requestOptions: Record<string, unknown>): void {
+  const sameHost = origin.ipc === to.ipc && origin.place === to.place;
+  if (sameHost && !(origin.secure && !to.secure)) return;
+  delete headers.authorization;
+  delete headers.cookie;
+  if (!sameHost) delete headers.host;
+  requestOptions.auth = undefined;
+}
+
+/**
+ * Keeps credentials from the URL or `auth` as an Authorization header on the
+ * caller's copy, so a same-host redirect (whose URL has none) still carries
+ * them; a header the caller set wins.
+ */
+export function carryAuth(options: ClientOptions, requestOptions: Record<string, unknown>): void {
+  const auth = requestOptions.auth;
+  const headers = options.headers as Record<string, unknown>;
+  if (typeof auth === 'string' && auth !== '' && headers.authorization === undefined) {
+    headers.authorization = 'Basic ' + Buffer.from(auth).toString('base64');
+  }
 }

@@ -1,12 +1,9 @@
 // The exported WebSocket class. `new WebSocket(url, protocols?, options?)`
-// opens a client connection over node:http / node:https (which carry the
-// HTTP part of the upgrade; our handshake module builds and verifies it).
-// The server creates its per-connection objects with a null address.
-//
-// A failed opening handshake (no connection, a non-101 answer, a response
-// that fails RFC 6455 §4.1's checks, a timeout, close()/terminate() while
-// connecting) ends the same way as in ws: readyState becomes CLOSING, one
-// 'error', then 'close' with 1006 and readyState CLOSED.
+// opens a client connection over node:http(s), which carry the HTTP part of
+// the upgrade; our handshake module builds and verifies it. The server
+// creates its per-connection objects with a null address. A failed opening
+// handshake ends as in ws: readyState CLOSING, one 'error', then 'close'
+// 1006 (CLOSED).
 
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -17,8 +14,7 @@ import { CLOSING, CONNECTING, type FrameKind, type ReadyState } from './connecti
 import { WebSocketBase } from './websocket.js';
 import type { WebSocketServer } from './server.js';
 import type { OtherEvent, WebSocketEvents } from './event-types.js';
-import { normalizeArguments, parseAddress, requestOptionsFor, urlProblem, type ClientOptions } from './client-options.js';
-import { carryAuth, dropCredentials, ownHeaders, type DialState } from './redirect.js';
+import { carryAuth, dropCredentials, normalizeArguments, ownHeaders, parseAddress, requestOptionsFor, urlProblem, type ClientOptions, type DialState } from './client-options.js';
 
 export type { ClientOptions } from './client-options.js';
 
@@ -151,7 +147,12 @@ function dial(ws: WebSocket, state: DialState, address: string | URL): void {
         failNow(ws, new SyntaxError(`Invalid URL: ${location}`));
         return;
       }
-      dial(ws, state, next);
+      try {
+        dial(ws, state, next);
+      } catch (err) {
+        // A Location that http.request refuses fails this connection, never the process.
+        if (ws.readyState !== WebSocket.CLOSED) failNow(ws, err as Error);
+      }
       return;
     }
     // The listener owns the response; it ends the attempt with close()/terminate().
@@ -201,11 +202,7 @@ function failNow(ws: WebSocket, err: Error): void {
   ws._finish();
 }
 
-/**
- * The write of a client whose mask keys come from `generateMask`: each frame
- * (the encoder masked it with a random key, and always hands a masked frame
- * over whole) is re-masked with the generated key.
- */
+/** With `generateMask`: each (whole, masked) frame is re-masked with the generated key. */
 function remaskingWrite(generate: (mask: Buffer) => void): WebSocketBase['write'] {
   const key = Buffer.alloc(4);
   const delta = Buffer.alloc(4);

@@ -1,8 +1,6 @@
-// One upgraded socket, one WebSocket. A socket handed to handleUpgrade()
-// twice (a `{ server }` WebSocketServer plus an own 'upgrade' listener that
-// calls handleUpgrade too, or two servers on one path) would get a second
-// 101 written into an open WebSocket stream; the second call throws instead,
-// with ws's message, so the misconfiguration shows at once.
+// One upgraded socket, one WebSocket: a second handleUpgrade() with the same
+// socket (e.g. `{ server }` plus an own 'upgrade' listener) throws, as in ws,
+// instead of writing a second 101 into the open stream.
 
 import type { Duplex } from 'node:stream';
 
