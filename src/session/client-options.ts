@@ -2,7 +2,7 @@
 // `ws` package checks it (same error classes and messages), the request
 // options one handshake attempt is made with, and what a redirect keeps.
 
-import type { ClientRequest, OutgoingHttpHeaders, RequestOptions } from 'node:http';
+import type { ClientRequest, OutgoingHttpHeaders } from 'node:http';
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
@@ -27,7 +27,7 @@ export interface ClientOptions extends SocketOptions {
   /** Called instead of `request.end()`; it must end the request. */
   finishRequest?: (request: ClientRequest, websocket: WebSocket) => void;
   /** Opens the transport, called with the request options. */
-  createConnection?: RequestOptions['createConnection'];
+  createConnection?: typeof net.createConnection;
   /** Subprotocols, when the `protocols` argument is not given. */
   protocols?: string | string[];
   /** Accepted for compatibility; no extension is offered. */
