@@ -53,7 +53,7 @@ function assertFailedOnce(log, message) {
   assert.equal(log.close.readyState, 3, "readyState is CLOSED at 'close'");
 }
 
-for (const { name, WebSocket } of impls) {
+for (const { name, WebSocket, WebSocketServer } of impls) {
   describe(`failed handshake [${name}]`, () => {
     test('connection refused: one error (CLOSING), then close 1006 (CLOSED)', async () => {
       const port = await freePort();
@@ -141,6 +141,29 @@ for (const { name, WebSocket } of impls) {
       assert.equal(ws.readyState, 2);
       await log.done();
       assertFailedOnce(log, 'WebSocket was closed before the connection was established');
+    });
+  });
+
+  describe(`closing from 'upgrade', sending after a failure [${name}]`, () => {
+    test("close() in the 'upgrade' listener: no 'open'; one error, then close 1006", async () => {
+      const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+      await new Promise((r) => wss.on('listening', r));
+      cleanups.push(() => new Promise((r) => { for (const c of wss.clients) c.terminate(); wss.close(() => r()); }));
+      const ws = new WebSocket(`ws://127.0.0.1:${wss.address().port}/`);
+      const log = record(ws);
+      ws.on('upgrade', () => ws.close());
+      await log.done();
+      assert.deepEqual(types(log), ['upgrade', 'error', 'close']);
+      assertFailedOnce(log, 'WebSocket was closed before the connection was established');
+    });
+
+    test('send() after a failed handshake reports "WebSocket is not open" to its callback', async () => {
+      const port = await freePort();
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+      const log = record(ws);
+      await log.done();
+      const err = await within(new Promise((resolve) => ws.send('x', resolve)), 'the send callback');
+      assert.equal(err.message, 'WebSocket is not open: readyState 3 (CLOSED)');
     });
   });
 
