@@ -150,11 +150,17 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
     this.#socket = socket;
     socket.onopen = () => socket === this.#socket && this.#opened();
     socket.onmessage = (ev: { data?: unknown }) => socket === this.#socket && this.#receive(ev.data);
+    // A Node WebSocket (as ws) refuses a 101 without the subprotocol it
+    // offered: the handshake fails with this error instead of opening.
+    let noSubprotocol = false;
     socket.onclose = (ev: { code?: number; reason?: string }) => {
-      if (socket === this.#socket) this.#lost(typeof ev.code === 'number' ? ev.code : 1006, typeof ev.reason === 'string' ? ev.reason : '');
+      if (socket === this.#socket && noSubprotocol) this.#notOurProtocol();
+      else if (socket === this.#socket) this.#lost(typeof ev.code === 'number' ? ev.code : 1006, typeof ev.reason === 'string' ? ev.reason : '');
     };
-    // The close event that always follows an error carries what we need.
-    socket.onerror = () => {};
+    // Otherwise the close event that always follows an error carries what we need.
+    socket.onerror = (ev: { message?: unknown }) => {
+      noSubprotocol = ev?.message === 'Server sent no subprotocol';
+    };
     if (this.#connectTimeout > 0) {
       this.#connectTimer = setTimeout(() => {
         if (socket === this.#socket && this.#state === 'connecting') this.#abandon(1006, 'connect timeout');
@@ -167,8 +173,7 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
     const socket = this.#socket!;
     // A server that did not pick our subprotocol speaks something else.
     if (typeof socket.protocol === 'string' && socket.protocol !== PROTOCOL_V1) {
-      const e = new ClientProtocolError(`the server did not accept the ${PROTOCOL_V1} subprotocol`);
-      this.#finish(1006, '', e, new ClientClosedError(e.message, e));
+      this.#notOurProtocol();
       return;
     }
     // The server's token bucket and in-flight count are per connection.
@@ -179,6 +184,11 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
     if (this.#out.calls.authQueue.length === 0 && this.#credentials !== undefined) void this.#reauthenticate();
     else if (this.#out.calls.authQueue.length === 0) this.#healthy();
     this.#out.flush();
+  }
+
+  #notOurProtocol(): void {
+    const e = new ClientProtocolError(`the server did not accept the ${PROTOCOL_V1} subprotocol`);
+    this.#finish(1006, '', e, new ClientClosedError(e.message, e));
   }
 
   /** The connection is usable; the backoff restarts if it stays so (see Backoff). */

@@ -1,35 +1,41 @@
 // Client side of the opening handshake (RFC 6455 §4.1): build the request
-// headers and verify the server's response.
+// headers and verify the server's response. The error messages are those of
+// the `ws` package, so code that matches on them keeps working.
 
 import type { IncomingHttpHeaders } from 'node:http';
 import { computeAccept, generateKey } from './accept.js';
-import { hasToken, isToken, splitTokens } from './tokens.js';
+import { hasToken, isToken } from './tokens.js';
 
 export interface ClientRequestPlan {
   key: string;
   headers: Record<string, string>;
 }
 
-/** Headers for the upgrade request. `extra` may add but not override our own. */
-export function buildClientRequest(protocols: readonly string[], extra: Record<string, string> = {}): ClientRequestPlan {
+/**
+ * Headers for the upgrade request. `extra` may add but not override our own.
+ * `version` is the Sec-WebSocket-Version to send: 13 (RFC 6455), or 8 for
+ * the last draft, which some old servers still ask for.
+ */
+export function buildClientRequest(protocols: readonly unknown[], extra: Record<string, string> = {}, version: 8 | 13 = 13): ClientRequestPlan {
   const seen = new Set<string>();
   for (const p of protocols) {
-    if (!isToken(p) || seen.has(p)) throw new SyntaxError(`Invalid or duplicate subprotocol: ${JSON.stringify(p)}`);
+    // RFC 6455 §4.1: each subprotocol is a token, listed once.
+    if (typeof p !== 'string' || !isToken(p) || seen.has(p)) throw new SyntaxError('An invalid or duplicated subprotocol was specified');
     seen.add(p);
   }
   const key = generateKey();
   const headers: Record<string, string> = { ...extra };
+  headers['Sec-WebSocket-Version'] = String(version);
+  headers['Sec-WebSocket-Key'] = key;
   headers['Connection'] = 'Upgrade';
   headers['Upgrade'] = 'websocket';
-  headers['Sec-WebSocket-Version'] = '13';
-  headers['Sec-WebSocket-Key'] = key;
   if (protocols.length > 0) headers['Sec-WebSocket-Protocol'] = protocols.join(',');
   return { key, headers };
 }
 
 export type ResponseCheck = { ok: true; protocol: string } | { ok: false; message: string };
 
-/** Verifies a 101 response against RFC 6455 §4.1 (steps 1-6 of the client's checks). */
+/** Verifies a 101 response against RFC 6455 §4.1 (the client's checks, steps 1-6). */
 export function verifyServerResponse(
   statusCode: number | undefined,
   headers: IncomingHttpHeaders,
@@ -37,19 +43,22 @@ export function verifyServerResponse(
   protocols: readonly string[],
 ): ResponseCheck {
   if (statusCode !== 101) return { ok: false, message: `Unexpected server response: ${statusCode}` };
-  if (!hasToken(headers.upgrade, 'websocket')) return { ok: false, message: 'Invalid Upgrade header in the server response' };
-  if (!hasToken(headers.connection, 'upgrade')) return { ok: false, message: 'Invalid Connection header in the server response' };
-  if (headers['sec-websocket-accept'] !== computeAccept(key)) {
-    return { ok: false, message: 'Invalid Sec-WebSocket-Accept header' };
+  if (!hasToken(headers.upgrade, 'websocket')) return { ok: false, message: 'Invalid Upgrade header' };
+  if (!hasToken(headers.connection, 'upgrade')) return { ok: false, message: 'Invalid Connection header' };
+  if (headers['sec-websocket-accept'] !== computeAccept(key)) return { ok: false, message: 'Invalid Sec-WebSocket-Accept header' };
+  // §4.1 step 6: a subprotocol must be one we offered; like ws, a server that
+  // picks none of several offered is refused too (the client asked for a
+  // protocol and would otherwise speak one the server may not know).
+  const chosen = headers['sec-websocket-protocol'];
+  if (chosen !== undefined) {
+    if (protocols.length === 0) return { ok: false, message: 'Server sent a subprotocol but none was requested' };
+    if (!protocols.includes(chosen)) return { ok: false, message: 'Server sent an invalid subprotocol' };
+  } else if (protocols.length > 0) {
+    return { ok: false, message: 'Server sent no subprotocol' };
   }
-  // We offer no extensions, so the server must not claim any (§4.1, step 5).
+  // §4.1 step 5: we offer no extensions, so the server must not claim any.
   if (headers['sec-websocket-extensions'] !== undefined) {
     return { ok: false, message: 'Server sent a Sec-WebSocket-Extensions header but no extension was requested' };
   }
-  const chosen = splitTokens(headers['sec-websocket-protocol']);
-  if (chosen.length === 0) return { ok: true, protocol: '' };
-  if (chosen.length > 1 || !protocols.includes(chosen[0])) {
-    return { ok: false, message: 'Server sent an invalid subprotocol' };
-  }
-  return { ok: true, protocol: chosen[0] };
+  return { ok: true, protocol: chosen ?? '' };
 }

@@ -1,42 +1,64 @@
 // The exported WebSocket class. `new WebSocket(url, protocols?, options?)`
-// opens a client connection over node:http / node:https (which carry the
-// HTTP part of the upgrade; our handshake module builds and verifies it).
-// The server creates its per-connection objects with a null address.
+// opens a client connection over node:http(s), which carry the HTTP part of
+// the upgrade; our handshake module builds and verifies it. The server
+// creates its per-connection objects with a null address. A failed opening
+// handshake ends as in ws: readyState CLOSING, one 'error', then 'close'
+// 1006 (CLOSED).
 
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { buildClientRequest, verifyServerResponse } from '../handshake/client.js';
-import { WebSocketBase, type SocketOptions } from './websocket.js';
+import { applyMask } from '../frame/mask.js';
+import { CLOSING, CONNECTING, type FrameKind, type ReadyState } from './connection.js';
+import { WebSocketBase } from './websocket.js';
 import type { OtherEvent, WebSocketEvents } from './event-types.js';
 import { defineWsShape } from './descriptors.js';
+import { carryAuth, dropCredentials, normalizeArguments, ownHeaders, parseAddress, requestOptionsFor, urlProblem, type ClientOptions, type DialState } from './client-options.js';
 
-export interface ClientOptions extends SocketOptions {
-  /** Extra request headers (cannot override the handshake's own). */
-  headers?: Record<string, string>;
-  /** Milliseconds allowed for the opening handshake. Default: none. */
-  handshakeTimeout?: number;
-  /** Sets the Origin header. */
-  origin?: string;
-  /** Passed through to http(s).request: agent, TLS options (ca, cert, key, rejectUnauthorized, servername), family, localAddress... */
-  [requestOption: string]: unknown;
-}
+export type { ClientOptions } from './client-options.js';
 
-const OWN_OPTIONS = new Set(['headers', 'handshakeTimeout', 'origin', 'maxPayload', 'skipUTF8Validation', 'autoPong', 'closeTimeout', 'perMessageDeflate', 'protocolVersion', 'followRedirects', 'maxRedirects']);
+/** Requests we aborted: their late 'error' is not the connection's. */
+const aborted = new WeakSet<http.ClientRequest>();
 
 export class WebSocket extends WebSocketBase {
   // ws exposes the server class on the WebSocket constructor too
   // (`WebSocket.Server`): declared and assigned in ./index.ts.
 
+  /** @internal The opening handshake failed: CLOSING until 'close', and close()/terminate() do nothing more. */
+  _failed = false;
+
   constructor(address: string | URL | null, protocols?: string | readonly string[] | ClientOptions, options?: ClientOptions) {
-    if (protocols !== undefined && typeof protocols === 'object' && !Array.isArray(protocols)) {
-      options = protocols as ClientOptions;
-      protocols = undefined;
-    }
-    super(address === null ? 'server' : 'client', options);
+    const args = address === null ? { protocols: [], options: options ?? {} } : normalizeArguments(protocols, options);
+    super(address === null ? 'server' : 'client', args.options);
     if (address === null) return;
-    const list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...(protocols as readonly string[])];
-    connect(this, address, list, options ?? {});
+    const state: DialState = { protocols: args.protocols as string[], options: args.options, redirects: 0, origin: null };
+    dial(this, state, address);
+  }
+
+  override get readyState(): ReadyState {
+    const state = super.readyState;
+    return this._failed && state === CONNECTING ? CLOSING : state;
+  }
+
+  override close(code?: number, reason?: string | Buffer): void {
+    if (this._failed) return;
+    super.close(code, reason);
+  }
+
+  override terminate(): void {
+    if (this._failed) return;
+    super.terminate();
+  }
+
+  /** @internal close()/terminate() while CONNECTING. */
+  override _abortHandshake(err: Error): void {
+    const req = this._req;
+    if (req !== null) abortRequest(this, req, err.message);
+    else {
+      this._failed = true;
+      process.nextTick(failNow, this, err);
+    }
   }
 }
 
@@ -63,106 +85,137 @@ export interface WebSocket {
   prependOnceListener<E extends string | symbol, A extends unknown[]>(event: OtherEvent<E, WebSocketEvents>, listener: (this: WebSocket, ...args: A) => void): this;
 }
 
-function connect(ws: WebSocket, address: string | URL, protocols: string[], options: ClientOptions): void {
-  let url: URL;
-  try {
-    url = address instanceof URL ? address : new URL(address);
-  } catch {
-    throw new SyntaxError(`Invalid URL: ${String(address)}`);
-  }
-  // RFC 6455 §3: ws and wss; http(s) are accepted as their equivalents.
-  if (url.protocol === 'http:') url.protocol = 'ws:';
-  else if (url.protocol === 'https:') url.protocol = 'wss:';
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-    throw new SyntaxError(`The URL's protocol must be "ws:" or "wss:", got "${url.protocol}"`);
-  }
-  if (url.hash !== '') throw new SyntaxError('The URL contains a fragment identifier');
+function dial(ws: WebSocket, state: DialState, address: string | URL): void {
+  const first = state.redirects === 0;
+  const url = parseAddress(address);
   ws._url = url.href;
-
-  const plan = buildClientRequest(protocols, options.headers ?? {});
-  if (options.origin !== undefined) plan.headers['Origin'] = options.origin;
-  const secure = url.protocol === 'wss:';
-  const passThrough: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(options)) if (!OWN_OPTIONS.has(k)) passThrough[k] = v;
-  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  const requestOptions: https.RequestOptions = {
-    ...passThrough,
-    protocol: secure ? 'https:' : 'http:',
-    hostname,
-    port: url.port === '' ? (secure ? 443 : 80) : Number(url.port),
-    path: url.pathname + url.search,
-    method: 'GET',
-    headers: plan.headers,
-  };
-  if (secure && requestOptions.servername === undefined && !/^[\d.:]+$/.test(hostname)) requestOptions.servername = hostname;
-  if (url.username !== '' || url.password !== '') {
-    requestOptions.auth = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  const problem = urlProblem(url);
+  if (problem !== null) {
+    const err = new SyntaxError(problem);
+    // The constructor throws; a redirect to such a URL fails the connection.
+    if (first) throw err;
+    failNow(ws, err);
+    return;
+  }
+  let options = state.options;
+  const version = options.protocolVersion === 8 ? 8 : 13;
+  const plan = buildClientRequest(state.protocols, (options.headers ?? {}) as Record<string, string>, version);
+  const headers: Record<string, unknown> = plan.headers;
+  if (options.origin) headers[version < 13 ? 'Sec-WebSocket-Origin' : 'Origin'] = options.origin;
+  const target = requestOptionsFor(url, options, headers);
+  const reqOptions = target.requestOptions;
+  const place = { ipc: target.ipc, secure: target.secure, place: target.place };
+  if (options.followRedirects) {
+    if (first) {
+      state.origin = place;
+      state.options = options = ownHeaders(options);
+    } else if (ws.listenerCount('redirect') === 0 && state.origin !== null) {
+      dropCredentials(state.origin, place, headers, reqOptions);
+    }
+    carryAuth(options, reqOptions);
   }
 
-  const req = (secure ? https : http).request(requestOptions);
+  const req = (target.secure ? https : http).request(reqOptions as https.RequestOptions);
   ws._req = req;
-  let timer: NodeJS.Timeout | null = null;
-  if (typeof options.handshakeTimeout === 'number' && options.handshakeTimeout > 0) {
-    timer = setTimeout(() => fail(ws, req, new Error('Opening handshake has timed out')), options.handshakeTimeout);
-  }
-  const clear = (): void => {
-    if (timer !== null) clearTimeout(timer);
-    timer = null;
-  };
+  // Emitted before the request is sent, so a listener may still change its headers.
+  if (!first) ws.emit('redirect', ws.url, req);
 
+  req.on('timeout', () => abortRequest(ws, req, 'Opening handshake has timed out'));
   req.on('error', (err) => {
-    clear();
-    fail(ws, req, err);
+    if (aborted.has(req) || ws._req !== req) return;
+    ws._req = null;
+    failNow(ws, err);
   });
   req.on('response', (res) => {
-    clear();
-    if (ws.listenerCount('unexpected-response') > 0) {
-      ws._req = null;
-      ws.emit('unexpected-response', req, res);
+    const location = res.headers.location;
+    const status = res.statusCode ?? 0;
+    if (location && options.followRedirects && status >= 300 && status < 400) {
+      if (++state.redirects > (options.maxRedirects ?? 10)) {
+        abortRequest(ws, req, 'Maximum redirects exceeded');
+        return;
+      }
+      aborted.add(req);
+      req.destroy();
+      let next: URL;
+      try {
+        next = new URL(location, url);
+      } catch {
+        ws._req = null;
+        failNow(ws, new SyntaxError(`Invalid URL: ${location}`));
+        return;
+      }
+      try {
+        dial(ws, state, next);
+      } catch (err) {
+        // A Location that http.request refuses fails this connection, never the process.
+        if (ws.readyState !== WebSocket.CLOSED) failNow(ws, err as Error);
+      }
       return;
     }
-    res.resume();
-    fail(ws, req, new Error(`Unexpected server response: ${res.statusCode}`));
+    // The listener owns the response; it ends the attempt with close()/terminate().
+    if (ws.emit('unexpected-response', req, res)) return;
+    abortRequest(ws, req, `Unexpected server response: ${res.statusCode}`);
   });
   req.on('upgrade', (res: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    clear();
     ws.emit('upgrade', res);
-    if (ws._req === null) {
-      // Aborted (close/terminate) while the response was in flight.
+    // An 'upgrade' listener may have closed the connection.
+    if (ws.readyState !== CONNECTING) {
       socket.destroy();
       return;
     }
     ws._req = null;
-    const check = verifyServerResponse(res.statusCode, res.headers, plan.key, protocols);
+    const check = verifyServerResponse(res.statusCode, res.headers, plan.key, state.protocols);
     if (!check.ok) {
+      ws._failed = true;
+      socket.once('close', () => failNow(ws, new Error(check.message)));
       socket.destroy();
-      fail(ws, null, new Error(check.message));
       return;
     }
     ws._protocol = check.protocol;
+    if (typeof options.generateMask === 'function') ws.write = remaskingWrite(options.generateMask);
     ws._attach(socket, head);
     ws.emit('open');
   });
-  req.end();
+  if (typeof options.finishRequest === 'function') options.finishRequest(req, ws);
+  else req.end();
 }
 
-/** Fails the opening handshake: 'error' then 'close' (1006), like ws. */
-function fail(ws: WebSocket, req: http.ClientRequest | null, err: Error): void {
-  if (ws._req === null && req !== null) return; // already settled
-  ws._req = null;
-  if (req !== null) req.destroy();
-  ws._abortHandshake(err);
+/** Aborts the pending request: its socket is released at once; 'error' and 'close' follow on the next tick. */
+function abortRequest(ws: WebSocket, req: http.ClientRequest, message: string): void {
+  ws._failed = true;
+  if (ws._req === req) ws._req = null;
+  aborted.add(req);
+  req.destroy();
+  // After a response the request may hold its socket still (keep-alive): release it too.
+  req.socket?.destroy();
+  process.nextTick(failNow, ws, new Error(message));
 }
 
-// Abort of a pending client handshake (close()/terminate() while CONNECTING).
-const baseAbort = WebSocketBase.prototype._abortHandshake;
-WebSocket.prototype._abortHandshake = function (this: WebSocket, err: Error): void {
-  const req = this._req;
-  this._req = null;
-  if (req !== null) req.destroy();
-  if (this.readyState !== WebSocket.CONNECTING && this._socket !== null) return;
-  process.nextTick(() => baseAbort.call(this, err));
-};
+/** 'error' (CLOSING), then 'close' 1006 (CLOSED), once. */
+function failNow(ws: WebSocket, err: Error): void {
+  if (ws.readyState === WebSocket.CLOSED) return;
+  ws._failed = true;
+  ws._emitError(err);
+  ws._finish();
+}
+
+/** With `generateMask`: each (whole, masked) frame is re-masked with the generated key. */
+function remaskingWrite(generate: (mask: Buffer) => void): WebSocketBase['write'] {
+  const key = Buffer.alloc(4);
+  const delta = Buffer.alloc(4);
+  const write = WebSocketBase.prototype.write;
+  return function (this: WebSocketBase, bytes: Buffer, more?: boolean, kind?: FrameKind): void {
+    if (more !== true && bytes.length >= 6 && (bytes[1] & 0x80) !== 0) {
+      const len = bytes[1] & 0x7f;
+      const at = len === 126 ? 4 : len === 127 ? 10 : 2;
+      generate(key);
+      for (let i = 0; i < 4; i++) delta[i] = bytes[at + i] ^ key[i];
+      applyMask(bytes, delta, at + 4, bytes.length);
+      key.copy(bytes, at);
+    }
+    write.call(this, bytes, more, kind);
+  };
+}
 
 // ws's property shape: read-only enumerable constants, enumerable accessors.
 defineWsShape(WebSocket);

@@ -28,6 +28,8 @@ export interface WebSocketEvents {
   upgrade: [response: IncomingMessage];
   /** Client: the server answered the upgrade with something other than 101. */
   'unexpected-response': [request: ClientRequest, response: IncomingMessage];
+  /** Client, with followRedirects: a redirect is being followed to `url` with the new `request` (not yet sent). */
+  redirect: [url: string, request: ClientRequest];
   /** The connection's own send queue was written out. */
   drain: [];
 }

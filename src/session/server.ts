@@ -20,6 +20,7 @@ import { refuse } from './refuse.js';
 import { createStandaloneServer, HANDSHAKE_DEFAULTS } from './standalone.js';
 import { Sweeps } from './sweeps.js';
 import type { ServerOptions, VerifyClientAsync, VerifyClientInfo, VerifyClientSync, WebSocketServerEvents } from './server-types.js';
+import { claimUpgradedSocket } from './upgrade-guard.js';
 
 export type { ServerOptions, VerifyClientAsync, VerifyClientInfo, VerifyClientSync, WebSocketServerEvents } from './server-types.js';
 
@@ -222,6 +223,7 @@ export class WebSocketServer extends EventEmitter {
       socket.destroy();
       return;
     }
+    claimUpgradedSocket(socket);
     if (this._state !== RUNNING) {
       refuse(socket, SHUTTING_DOWN);
       return;

@@ -129,7 +129,10 @@ describe('client side (RFC 6455 §4.1)', () => {
   const good = (extra = {}) => ({ upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-accept': computeAccept(KEY), ...extra });
   test('accepts a correct response and the chosen protocol', () => {
     assert.deepEqual(verifyServerResponse(101, good({ 'sec-websocket-protocol': 'b' }), KEY, ['a', 'b']), { ok: true, protocol: 'b' });
-    assert.deepEqual(verifyServerResponse(101, good(), KEY, ['a']), { ok: true, protocol: '' });
+    assert.deepEqual(verifyServerResponse(101, good(), KEY, []), { ok: true, protocol: '' });
+  });
+  test('a server that selects none of the offered subprotocols is refused, as ws refuses it', () => {
+    assert.deepEqual(verifyServerResponse(101, good(), KEY, ['a']), { ok: false, message: 'Server sent no subprotocol' });
   });
   const bad = [
     ['status 200', 200, good(), []],
