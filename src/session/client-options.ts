@@ -6,8 +6,7 @@ import type { ClientRequest, OutgoingHttpHeaders } from 'node:http';
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
-import type { SocketOptions } from './websocket.js';
-import type { WebSocket } from './client.js';
+import type { SocketOptions, WebSocketBase } from './websocket.js';
 
 export interface ClientOptions extends SocketOptions {
   /** Extra request headers (cannot override the handshake's own). */
@@ -25,7 +24,7 @@ export interface ClientOptions extends SocketOptions {
   /** Fills the 4-byte mask key of each frame sent (default: random keys). */
   generateMask?: (mask: Buffer) => void;
   /** Called instead of `request.end()`; it must end the request. */
-  finishRequest?: (request: ClientRequest, websocket: WebSocket) => void;
+  finishRequest?: (request: ClientRequest, websocket: WebSocketBase) => void;
   /** Opens the transport, called with the request options. */
   createConnection?: typeof net.createConnection;
   /** Subprotocols, when the `protocols` argument is not given. */

@@ -46,6 +46,9 @@ export function defineWsShape(cls: abstract new (...args: never[]) => unknown): 
 function expose(proto: object, name: string): void {
   const found = lookup(proto, name);
   if (found === undefined) throw new Error(`WebSocket has no property ${name}`);
+  // Redefined, not just flagged, so an accessor the class overrides itself
+  // takes its place in ws's key order.
+  Reflect.deleteProperty(proto, name);
   Object.defineProperty(proto, name, { ...found, enumerable: true });
 }
 

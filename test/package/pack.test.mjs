@@ -14,11 +14,12 @@ import { ROOT } from './consumer.mjs';
 const exec = promisify(execFile);
 
 /**
- * Bound on the unpacked size: dist (ESM, CommonJS, .d.ts, browser bundles:
- * about 660 kB) plus README and docs (about 175 kB). Source maps, or a second
- * copy of the code in the CommonJS build, would each go well past it.
+ * Bound on the unpacked size: dist (ESM and CommonJS, about 300 kB each; .d.ts
+ * about 135 kB; browser bundles about 37 kB) plus README and docs (about
+ * 150 kB). Source maps, or a second copy of the code in the CommonJS build,
+ * would each go well past it.
  */
-const MAX_UNPACKED = 900_000;
+const MAX_UNPACKED = 950_000;
 
 const SOURCES = ['package.json', 'tsconfig.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'src', 'scripts', 'docs'];
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
