@@ -6,9 +6,11 @@
 // instead of being refused: calls past the window wait here until an answer
 // frees a slot, and calls past the rate wait for the next token.
 //
-// The model is kept a little below the announced values: the server also
-// charges a token for each control frame (our automatic pongs), and the two
-// clocks are not the same. Sent calls that timed out or were aborted still
+// The model is kept below the announced values: the server also charges a
+// token for each control frame (our automatic pongs), the two clocks are not
+// the same, and messages sent apart can arrive together (a stalled network
+// or server event loop): half of the server's burst stays in reserve for
+// that, so a stall of up to burst / 2 messages' worth of time costs nothing. Sent calls that timed out or were aborted still
 // hold their slot until the server's answer arrives, since the server is
 // still working on them.
 
@@ -73,7 +75,7 @@ export class Pacer {
   get #rate(): { perMs: number; burst: number } | null {
     const r = this.#limits.rate;
     if (r === null) return null;
-    return { perMs: (r.messagesPerSecond * RATE_SHARE) / 1000, burst: Math.max(1, Math.floor(r.burst * RATE_SHARE) - 2) };
+    return { perMs: (r.messagesPerSecond * RATE_SHARE) / 1000, burst: Math.max(1, Math.floor(r.burst / 2)) };
   }
 
   /** A new connection: the server's bucket starts full and nothing is in progress. */
