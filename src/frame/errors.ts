@@ -1,7 +1,7 @@
 // A protocol violation detected while parsing: carries the close code the
 // connection must be failed with (RFC 6455 §7.1.7) and a stable string code.
-// The codes are the ones the ws package uses, so error handling written for
-// it keeps working.
+// The codes and messages are the ones the ws package uses, and the class is
+// a RangeError as ws's are, so error handling written for it keeps working.
 
 export type ProtocolErrorCode =
   | 'WS_ERR_INVALID_OPCODE'
@@ -16,7 +16,7 @@ export type ProtocolErrorCode =
   | 'WS_ERR_INVALID_UTF8'
   | 'WS_ERR_INVALID_CLOSE_CODE';
 
-export class ProtocolError extends Error {
+export class ProtocolError extends RangeError {
   readonly code: ProtocolErrorCode;
   /** The close code to send when failing the connection (1002, 1007, 1009). */
   readonly closeCode: number;

@@ -278,36 +278,36 @@ export class FrameParser {
     const badRsv = rsv & ~this.allowedRsv;
     if (badRsv !== 0) {
       return (badRsv & 0x40) !== 0
-        ? this.fail('Invalid frame: RSV1 must be clear', 'WS_ERR_UNEXPECTED_RSV_1', 1002)
-        : this.fail('Invalid frame: RSV2 and RSV3 must be clear', 'WS_ERR_UNEXPECTED_RSV_2_3', 1002);
+        ? this.fail('Invalid WebSocket frame: RSV1 must be clear', 'WS_ERR_UNEXPECTED_RSV_1', 1002)
+        : this.fail('Invalid WebSocket frame: RSV2 and RSV3 must be clear', 'WS_ERR_UNEXPECTED_RSV_2_3', 1002);
     }
     const control = (opcode & 0x08) !== 0;
     if (control) {
       if (opcode !== Opcode.Close && opcode !== Opcode.Ping && opcode !== Opcode.Pong) {
-        return this.fail(`Invalid frame: reserved opcode 0x${opcode.toString(16)}`, 'WS_ERR_INVALID_OPCODE', 1002);
+        return this.fail(`Invalid WebSocket frame: invalid opcode ${opcode}`, 'WS_ERR_INVALID_OPCODE', 1002);
       }
       // RFC 6455 §5.5: control frames must not be fragmented and carry <= 125 bytes.
-      if (!fin) return this.fail('Invalid frame: fragmented control frame', 'WS_ERR_EXPECTED_FIN', 1002);
+      if (!fin) return this.fail('Invalid WebSocket frame: FIN must be set', 'WS_ERR_EXPECTED_FIN', 1002);
       if (len > MAX_CONTROL_PAYLOAD) {
-        return this.fail('Invalid frame: control frame payload over 125 bytes', 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH', 1002);
+        return this.fail(`Invalid WebSocket frame: invalid payload length ${len}`, 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH', 1002);
       }
     } else if (opcode === Opcode.Continuation) {
       if (this.messageOpcode === 0) {
-        return this.fail('Invalid frame: continuation without a message to continue', 'WS_ERR_INVALID_OPCODE', 1002);
+        return this.fail('Invalid WebSocket frame: invalid opcode 0', 'WS_ERR_INVALID_OPCODE', 1002);
       }
     } else if (opcode === Opcode.Text || opcode === Opcode.Binary) {
       // RFC 6455 §5.4: fragments of one message are not interleaved with another.
       if (this.messageOpcode !== 0) {
-        return this.fail('Invalid frame: new data frame inside a fragmented message', 'WS_ERR_INVALID_OPCODE', 1002);
+        return this.fail(`Invalid WebSocket frame: invalid opcode ${opcode}`, 'WS_ERR_INVALID_OPCODE', 1002);
       }
     } else {
-      return this.fail(`Invalid frame: reserved opcode 0x${opcode.toString(16)}`, 'WS_ERR_INVALID_OPCODE', 1002);
+      return this.fail(`Invalid WebSocket frame: invalid opcode ${opcode}`, 'WS_ERR_INVALID_OPCODE', 1002);
     }
     // RFC 6455 §5.1: clients mask every frame, servers never do.
     if (masked !== this.server) {
       return this.server
-        ? this.fail('Invalid frame: client frame is not masked', 'WS_ERR_EXPECTED_MASK', 1002)
-        : this.fail('Invalid frame: server frame is masked', 'WS_ERR_UNEXPECTED_MASK', 1002);
+        ? this.fail('Invalid WebSocket frame: MASK must be set', 'WS_ERR_EXPECTED_MASK', 1002)
+        : this.fail('Invalid WebSocket frame: MASK must be clear', 'WS_ERR_UNEXPECTED_MASK', 1002);
     }
 
     let headerSize = 2;
@@ -322,11 +322,11 @@ export class FrameParser {
       // RFC 6455 §5.2: the most significant bit must be 0. Lengths above what
       // a Buffer (and a JS integer) can hold are refused too.
       if (hi >= 0x80000000) {
-        return this.fail('Invalid frame: 64-bit length has its most significant bit set', 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH', 1002);
+        return this.fail('Invalid WebSocket frame: the most significant bit of a 64-bit length must be 0', 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH', 1002);
       }
       const total = hi * 0x100000000 + lo;
       if (total > MAX_BUFFER) {
-        return this.fail('Frame payload length exceeds what this platform can buffer', 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH', 1009);
+        return this.fail('Unsupported WebSocket frame: payload length > 2^53 - 1', 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH', 1009);
       }
       len = total;
       headerSize = 10;
@@ -337,13 +337,13 @@ export class FrameParser {
     // Enforce maxPayload on the running message size before buffering it.
     if (!control && this.maxPayload > 0 && this.messageLength + len > this.maxPayload) {
       return this.fail(
-        `Message too big: ${this.messageLength + len} bytes exceeds maxPayload ${this.maxPayload}`,
+        'Max payload size exceeded',
         'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
         1009,
       );
     }
     if (!control && this.messageLength + len > MAX_BUFFER) {
-      return this.fail('Message length exceeds what this platform can buffer', 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', 1009);
+      return this.fail('Max payload size exceeded', 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', 1009);
     }
     if (masked) {
       this.maskKey[0] = this.byteAt(headerSize);
@@ -367,7 +367,7 @@ export class FrameParser {
     if (this.masked && payload.length > 0) applyMask(payload, this.maskKey);
     this.state = S_HEADER;
     if (this.opcode === Opcode.Text && this.checkUtf8 && !isUtf8(payload)) {
-      this.fail('Invalid UTF-8 in text message', 'WS_ERR_INVALID_UTF8', 1007);
+      this.fail('Invalid WebSocket frame: invalid UTF-8 sequence', 'WS_ERR_INVALID_UTF8', 1007);
       return;
     }
     this.sink.onMessage(payload, this.opcode === Opcode.Binary);
@@ -401,7 +401,7 @@ export class FrameParser {
         ? isUtf8(piece)
         : (this.utf8 ??= new Utf8Validator()).push(piece) && (!this.fin || this.utf8.finish());
       if (!valid) {
-        this.fail('Invalid UTF-8 in text message', 'WS_ERR_INVALID_UTF8', 1007);
+        this.fail('Invalid WebSocket frame: invalid UTF-8 sequence', 'WS_ERR_INVALID_UTF8', 1007);
         return false;
       }
     }
@@ -464,17 +464,17 @@ export class FrameParser {
         return;
       }
       if (payload.length === 1) {
-        this.fail('Invalid close frame: 1-byte payload', 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH', 1002);
+        this.fail('Invalid WebSocket frame: invalid payload length 1', 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH', 1002);
         return;
       }
       const code = payload.readUInt16BE(0);
       if (!isValidCloseCode(code)) {
-        this.fail(`Invalid close code ${code}`, 'WS_ERR_INVALID_CLOSE_CODE', 1002);
+        this.fail(`Invalid WebSocket frame: invalid status code ${code}`, 'WS_ERR_INVALID_CLOSE_CODE', 1002);
         return;
       }
       const reason = payload.subarray(2);
       if (!isUtf8(reason)) {
-        this.fail('Invalid UTF-8 in close reason', 'WS_ERR_INVALID_UTF8', 1007);
+        this.fail('Invalid WebSocket frame: invalid UTF-8 sequence', 'WS_ERR_INVALID_UTF8', 1007);
         return;
       }
       this.closed();
