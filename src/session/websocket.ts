@@ -45,7 +45,7 @@ type Callback = (err?: Error | null) => void;
 
 /**
  * Shared implementation. The exported `WebSocket` (client.ts) adds the
- * client constructor; server connections are created with `fromSocket`.
+ * client constructor; the server creates its connections with a null address.
  */
 export class WebSocketBase extends BrowserEvents {
   static readonly CONNECTING = CONNECTING;
