@@ -18,4 +18,4 @@ export { validateUpgradeRequest, buildAcceptHeaders, buildRefusal, type UpgradeC
 export { buildClientRequest, verifyServerResponse, type ClientRequestPlan, type ResponseCheck } from './handshake/client.js';
 
 // One connection's state machine (RFC 6455 sections 5.5 and 7).
-export { Connection, CONNECTING, OPEN, CLOSING, CLOSED, type ConnectionSink, type ConnectionOptions, type ReadyState, type FrameKind } from './session/connection.js';
+export { Connection, CONNECTING, OPEN, CLOSING, CLOSED, type ConnectionEvents, type ConnectionOptions, type ReadyState, type FrameKind, type FrameBytes } from './session/connection.js';

@@ -1,9 +1,10 @@
 // Frame encoder for both roles (RFC 6455 §5.2). A server frame is header +
 // payload in one Buffer, so a broadcast can build it once and write the same
 // bytes to every recipient. A client frame is masked with a fresh key.
+// Pure functions, plus FrameCache, whose one entry belongs to its owner.
 
 import { Opcode } from './constants.js';
-import { applyMask, writeMaskKey } from './mask.js';
+import { applyMask, writeMaskKey, type MaskKeys } from './mask.js';
 
 export interface EncodeOptions {
   /** Mask the payload (clients must, servers must not). */
@@ -21,7 +22,7 @@ export function headerSize(length: number, mask: boolean): number {
 }
 
 /** Writes a frame header into `target` at 0; returns where the payload starts. */
-function writeHeader(target: Buffer, opcode: number, length: number, fin: boolean, rsv1: boolean, mask: boolean): number {
+function writeHeader(target: Buffer, opcode: number, length: number, fin: boolean, rsv1: boolean, mask: boolean, keys: MaskKeys | null = null): number {
   target[0] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
   const maskBit = mask ? 0x80 : 0;
   let pos: number;
@@ -41,7 +42,8 @@ function writeHeader(target: Buffer, opcode: number, length: number, fin: boolea
     pos = 10;
   }
   if (mask) {
-    writeMaskKey(target, pos);
+    if (keys !== null) keys.write(target, pos);
+    else writeMaskKey(target, pos);
     pos += 4;
   }
   return pos;
@@ -52,10 +54,18 @@ function writeHeader(target: Buffer, opcode: number, length: number, fin: boolea
  * masking, the payload is copied and masked; the caller's buffer is untouched.
  */
 export function encodeFrame(opcode: number, payload: Uint8Array, options: EncodeOptions = {}): Buffer {
-  const mask = options.mask === true;
+  return encodeWith(opcode, payload, options.fin !== false, options.rsv1 === true, options.mask === true, null);
+}
+
+/**
+ * encodeFrame with positional arguments (no options object on a hot path)
+ * and, when masking, the caller's pool of mask keys (null: a key straight
+ * from the CSPRNG).
+ */
+export function encodeWith(opcode: number, payload: Uint8Array, fin: boolean, rsv1: boolean, mask: boolean, keys: MaskKeys | null): Buffer {
   const length = payload.length;
   const out = Buffer.allocUnsafe(headerSize(length, mask) + length);
-  const pos = writeHeader(out, opcode, length, options.fin !== false, options.rsv1 === true, mask);
+  const pos = writeHeader(out, opcode, length, fin, rsv1, mask, keys);
   if (mask && length <= SMALL_MASKED) {
     // Small frames: copy and mask in one pass with the key in locals; a
     // native copy plus a second masking pass costs more at this size.
@@ -117,28 +127,46 @@ export function toBuffer(data: string | Buffer | ArrayBuffer | ArrayBufferView |
  */
 export function prepareFrame(data: string | Buffer | ArrayBuffer | ArrayBufferView, isBinary: boolean): Buffer {
   const opcode = isBinary ? Opcode.Binary : Opcode.Text;
-  if (typeof data === 'string') {
-    // The idiomatic broadcast loop sends the same string to every client:
-    // the frame for the last string is reused (frames are never mutated).
-    if (data === lastString && opcode === lastOpcode) return lastFrame;
-    // Encode the string straight into the frame, skipping an intermediate Buffer.
-    const length = Buffer.byteLength(data);
-    const out = Buffer.allocUnsafe(headerSize(length, false) + length);
-    const pos = writeHeader(out, opcode, length, true, false, false);
-    out.write(data, pos);
-    if (length <= CACHE_MAX) {
-      lastString = data;
-      lastOpcode = opcode;
-      lastFrame = out;
-    }
-    return out;
-  }
+  if (typeof data === 'string') return stringFrame(data, opcode);
   return encodeFrame(opcode, toBuffer(data));
 }
 
-// One-entry cache of prepareFrame for strings. Bounded in size so a large
-// message is not kept alive after its broadcast.
+/** A string encoded straight into the frame, skipping an intermediate Buffer. */
+function stringFrame(data: string, opcode: number): Buffer {
+  const length = Buffer.byteLength(data);
+  const out = Buffer.allocUnsafe(headerSize(length, false) + length);
+  const pos = writeHeader(out, opcode, length, true, false, false);
+  out.write(data, pos);
+  return out;
+}
+
+/** Frames larger than this are not kept by a FrameCache. */
 const CACHE_MAX = 64 * 1024;
-let lastString: string | null = null;
-let lastOpcode = -1;
-let lastFrame: Buffer = Buffer.alloc(0);
+const NO_FRAME = Buffer.alloc(0);
+
+/**
+ * prepareFrame for strings with a one-entry memory: the idiomatic broadcast
+ * loop (`for (const c of clients) c.send(text)`) sends the same string to
+ * every client, and each send after the first reuses the frame of the last
+ * string (frames are never mutated). Bounded in size so a large message is
+ * not kept alive after its broadcast. Its owner decides how widely it is
+ * shared: the session layer keeps one for all its connections.
+ */
+export class FrameCache {
+  #string: string | null = null;
+  #opcode = -1;
+  #frame: Buffer = NO_FRAME;
+
+  /** The unmasked, final frame of `data` as a text (or binary) message. */
+  frame(data: string, isBinary: boolean): Buffer {
+    const opcode = isBinary ? Opcode.Binary : Opcode.Text;
+    if (data === this.#string && opcode === this.#opcode) return this.#frame;
+    const out = stringFrame(data, opcode);
+    if (out.length <= CACHE_MAX) {
+      this.#string = data;
+      this.#opcode = opcode;
+      this.#frame = out;
+    }
+    return out;
+  }
+}

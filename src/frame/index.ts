@@ -2,7 +2,7 @@
 export { Opcode, CloseCode, WS_GUID, MAX_CONTROL_PAYLOAD } from './constants.js';
 export { isValidCloseCode } from './close-codes.js';
 export { ProtocolError, type ProtocolErrorCode } from './errors.js';
-export { applyMask, writeMaskKey } from './mask.js';
+export { applyMask, writeMaskKey, MaskKeys } from './mask.js';
 export { Utf8Validator, isUtf8 } from './utf8.js';
 export { FrameParser, type ParserSink, type ParserOptions, type Role } from './parser.js';
-export { encodeFrame, encodeHeader, encodeClosePayload, headerSize, prepareFrame, toBuffer, type EncodeOptions } from './encoder.js';
+export { encodeFrame, encodeWith, encodeHeader, FrameCache, encodeClosePayload, headerSize, prepareFrame, toBuffer, type EncodeOptions } from './encoder.js';

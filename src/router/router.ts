@@ -17,7 +17,7 @@ import { authenticate, type AuthHost, type SessionInit } from './auth.js';
 import type { Codec, Command, Decoded, Outcome } from './commands.js';
 import { fail } from './commands.js';
 import { HookError, RequestError } from './errors.js';
-import { fanOut, writeText, type OutboundGate } from './fanout.js';
+import { fanOut, type OutboundGate } from './fanout.js';
 import type { Invoked, RouterCounters } from './host.js';
 import { RATE_CLOSE, RATE_OK, takeToken, type RateVerdict } from './limits.js';
 import { PresencePacer } from './presence.js';

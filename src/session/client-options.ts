@@ -21,8 +21,6 @@ export interface ClientOptions extends SocketOptions {
   followRedirects?: boolean;
   /** Most redirects followed before failing. Default 10. */
   maxRedirects?: number;
-  /** Fills the 4-byte mask key of each frame sent (default: random keys). */
-  generateMask?: (mask: Buffer) => void;
   /** Called instead of `request.end()`; it must end the request. */
   finishRequest?: (request: ClientRequest, websocket: WebSocketBase) => void;
   /** Opens the transport, called with the request options. */

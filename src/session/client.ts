@@ -9,8 +9,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { buildClientRequest, verifyServerResponse } from '../handshake/client.js';
-import { applyMask } from '../frame/mask.js';
-import { CLOSING, CONNECTING, type FrameKind, type ReadyState } from './connection.js';
+import { CLOSING, CONNECTING, type ReadyState } from './connection.js';
 import { WebSocketBase } from './websocket.js';
 import type { OtherEvent, WebSocketEvents } from './event-types.js';
 import { defineWsShape } from './descriptors.js';
@@ -172,7 +171,6 @@ function dial(ws: WebSocket, state: DialState, address: string | URL): void {
       return;
     }
     ws._protocol = check.protocol;
-    if (typeof options.generateMask === 'function') ws.write = remaskingWrite(options.generateMask);
     ws._attach(socket, head);
     ws.emit('open');
   });
@@ -195,27 +193,9 @@ function abortRequest(ws: WebSocket, req: http.ClientRequest, message: string): 
 function failNow(ws: WebSocket, err: Error): void {
   if (ws.readyState === WebSocket.CLOSED) return;
   ws._failed = true;
-  ws._emitError(err);
-  ws._finish();
+  ws._failHandshake(err);
 }
 
-/** With `generateMask`: each (whole, masked) frame is re-masked with the generated key. */
-function remaskingWrite(generate: (mask: Buffer) => void): WebSocketBase['write'] {
-  const key = Buffer.alloc(4);
-  const delta = Buffer.alloc(4);
-  const write = WebSocketBase.prototype.write;
-  return function (this: WebSocketBase, bytes: Buffer, more?: boolean, kind?: FrameKind): void {
-    if (more !== true && bytes.length >= 6 && (bytes[1] & 0x80) !== 0) {
-      const len = bytes[1] & 0x7f;
-      const at = len === 126 ? 4 : len === 127 ? 10 : 2;
-      generate(key);
-      for (let i = 0; i < 4; i++) delta[i] = bytes[at + i] ^ key[i];
-      applyMask(bytes, delta, at + 4, bytes.length);
-      key.copy(bytes, at);
-    }
-    write.call(this, bytes, more, kind);
-  };
-}
 
 // ws's property shape: read-only enumerable constants, enumerable accessors.
 defineWsShape(WebSocket);

@@ -1,15 +1,42 @@
-// One WebSocket connection as a sans-I/O state machine: bytes in -> events
-// out, commands in -> bytes out. No sockets, no timers: the binding
-// (websocket.ts) owns I/O and time and tells this object what happened.
+// One WebSocket connection as a sans-I/O state machine. No sockets, no
+// timers, no module-wide state: the binding (transport.ts) owns I/O and time
+// and reports what happened to the transport.
 //
-// States follow the WebSocket API: CONNECTING (handshake not done), OPEN,
-// CLOSING (a close frame was sent or received), CLOSED (TCP is gone).
+//   bytes in:      receive(chunk)            -> events out (ConnectionEvents)
+//   commands in:   send / sendRaw / ping /   -> the bytes to write, returned
+//                  pong / close                 (null: nothing to send now)
+//   transport:     open(), transportEnded(), transportClosed()
+//
+// Bytes the connection produces by itself while receiving (an automatic
+// pong, the answer to the peer's close frame, the close frame that fails
+// the connection) come out through the `onOutput(bytes, kind)` event, in
+// order with the other events. A command's bytes are returned, so the
+// binding writes them together with the caller's callback and no per-call
+// object or closure is made. What kind of frame a command returns follows
+// from the command: send/sendRaw give data, ping/pong control frames, and
+// close a close frame whose queueing closeKind(code) tells.
+//
+// The state (one field, in the spirit of python wsproto's ConnectionState):
+//
+//   CONNECTING ──open()──> OPEN ──close()──────────> LOCAL_CLOSING
+//                           │ │                            │ peer's close frame
+//                           │ └─peer's close frame ────────┴──> CLOSE_EXCHANGED
+//                           │   (answered at once)
+//                           ├─transportEnded() (FIN, no close frame)──> REMOTE_CLOSING
+//                           └─protocol error (close frame sent)─────────> FAILED
+//   any ──transportClosed()──> CLOSED_CLEAN (from CLOSE_EXCHANGED) or CLOSED
+//
+// FAILED also follows LOCAL_CLOSING on a protocol error or a FIN, and
+// REMOTE_CLOSING once it sends its close frame: in each, the peer's close
+// frame cannot come any more. The WebSocket API's readyState is derived:
+// CONNECTING 0, OPEN 1, the four closing states 2, the two closed states 3.
 
 import { CloseCode, Opcode } from '../frame/constants.js';
-import { encodeClosePayload, encodeFrame, encodeHeader, prepareFrame, toBuffer } from '../frame/encoder.js';
+import { encodeClosePayload, encodeHeader, encodeWith, toBuffer, type FrameCache } from '../frame/encoder.js';
 import { isValidCloseCode } from '../frame/close-codes.js';
 import type { ProtocolError } from '../frame/errors.js';
-import { FrameParser, type Role } from '../frame/parser.js';
+import { MaskKeys } from '../frame/mask.js';
+import { FrameParser, type ParserSink, type Role } from '../frame/parser.js';
 import { isUtf8 } from '../frame/utf8.js';
 
 export const CONNECTING = 0;
@@ -17,6 +44,30 @@ export const OPEN = 1;
 export const CLOSING = 2;
 export const CLOSED = 3;
 export type ReadyState = typeof CONNECTING | typeof OPEN | typeof CLOSING | typeof CLOSED;
+
+// The connection's own states (see the diagram above).
+const S_CONNECTING = 0;
+const S_OPEN = 1;
+/** We sent a close frame; the peer's has not arrived. */
+const S_LOCAL_CLOSING = 2;
+/** The peer ended the transport (FIN) without a close frame; we sent none. */
+const S_REMOTE_CLOSING = 3;
+/** Both close frames were exchanged; the transport is to be closed. */
+const S_CLOSE_EXCHANGED = 4;
+/**
+ * No clean close handshake any more, and nothing more to send or receive:
+ * we failed the connection on a protocol error (RFC 6455 §7.1.7), or sent
+ * our close frame after the peer ended the transport without one.
+ */
+const S_FAILED = 5;
+/** The transport is gone after a clean close handshake. */
+const S_CLOSED_CLEAN = 6;
+/** The transport is gone, without a clean close handshake. */
+const S_CLOSED = 7;
+type State = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
+
+/** readyState of each state. */
+const READY_STATE: readonly ReadyState[] = [CONNECTING, OPEN, CLOSING, CLOSING, CLOSING, CLOSING, CLOSED, CLOSED];
 
 /**
  * What a write carries, for a binding that queues frames: control frames
@@ -29,23 +80,32 @@ export const FRAME_AUTO_PONG = 2;
 export const FRAME_CLOSE = 3;
 export type FrameKind = typeof FRAME_DATA | typeof FRAME_CONTROL | typeof FRAME_AUTO_PONG | typeof FRAME_CLOSE;
 
-/** What the state machine asks of its binding. */
-export interface ConnectionSink {
+/**
+ * The bytes of one outgoing frame: one Buffer, or a header and the caller's
+ * large payload, to be written one after the other without copying.
+ */
+export type FrameBytes = Buffer | readonly [header: Buffer, payload: Buffer];
+
+/** What the connection reports to its binding while receiving. */
+export interface ConnectionEvents {
+  /** A complete data message. */
+  onMessage(data: Buffer, isBinary: boolean): void;
+  /** A ping; when autoPong is on, its pong went out through onOutput just before. */
+  onPing(payload: Buffer): void;
+  onPong(payload: Buffer): void;
   /**
-   * Bytes to put on the wire. `more`: the next write continues this frame.
-   * `kind` (default FRAME_DATA) says what the frame is; a binding that
-   * writes everything in order may ignore it.
+   * Bytes to put on the wire that no command asked for: an automatic pong
+   * (FRAME_AUTO_PONG), the answer to the peer's close frame (FRAME_DATA: it
+   * follows what we sent before), the close frame failing the connection
+   * (FRAME_CLOSE).
    */
-  write(bytes: Buffer, more?: boolean, kind?: FrameKind): void;
-  deliverMessage(data: Buffer, isBinary: boolean): void;
-  deliverPing(payload: Buffer): void;
-  deliverPong(payload: Buffer): void;
+  onOutput(bytes: Buffer, kind: FrameKind): void;
   /**
    * The close handshake finished (both frames exchanged) or the connection
    * was failed: the transport should now be closed. `failed` carries the
    * protocol error when we failed the connection (RFC 6455 §7.1.7).
    */
-  shutdown(failed: ProtocolError | null): void;
+  onShutdown(failed: ProtocolError | null): void;
 }
 
 export interface ConnectionOptions {
@@ -54,6 +114,14 @@ export interface ConnectionOptions {
   skipUtf8Validation?: boolean;
   /** Answer pings automatically (RFC 6455 §5.5.2). Default true. */
   autoPong?: boolean;
+  /**
+   * Frames of whole string messages are taken from here (server role): a
+   * cache shared by many connections lets the same string sent to each of
+   * them be encoded once. Default: none, each send encodes.
+   */
+  frameCache?: FrameCache;
+  /** Client role: fills each frame's 4-byte mask key (default: random keys from a per-connection pool). */
+  generateMask?: (mask: Buffer) => void;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -62,158 +130,205 @@ const EMPTY = Buffer.alloc(0);
 const GATHER_THRESHOLD = 16 * 1024;
 
 export class Connection {
-  readyState: ReadyState = CONNECTING;
-  /** Close code and reason received from the peer (1005/empty when none given). */
-  closeCode = CloseCode.Abnormal as number;
-  closeReason: Buffer = EMPTY;
-  closeSent = false;
-  closeReceived = false;
-
   readonly role: Role;
-  private readonly sink: ConnectionSink;
-  private readonly parser: FrameParser;
-  private readonly mask: boolean;
-  private readonly autoPong: boolean;
+  #state: State = S_CONNECTING;
+  /** Close code and reason from the peer's close frame, or the code we failed with. */
+  #closeCode: number = CloseCode.Abnormal;
+  #closeReason: Buffer = EMPTY;
+  /** A message sent with fin=false awaits its final fragment. */
+  #fragmenting = false;
+  readonly #events: ConnectionEvents;
+  readonly #parser: FrameParser;
+  readonly #mask: boolean;
+  readonly #keys: MaskKeys | null;
+  readonly #autoPong: boolean;
+  readonly #frames: FrameCache | null;
 
-  constructor(options: ConnectionOptions, sink: ConnectionSink) {
-    this.sink = sink;
+  constructor(options: ConnectionOptions, events: ConnectionEvents) {
+    this.#events = events;
     this.role = options.role;
-    this.mask = options.role === 'client';
-    this.autoPong = options.autoPong !== false;
-    this.parser = new FrameParser(
+    this.#mask = options.role === 'client';
+    this.#keys = this.#mask ? new MaskKeys(options.generateMask) : null;
+    this.#autoPong = options.autoPong !== false;
+    this.#frames = this.#mask ? null : (options.frameCache ?? null);
+    this.#parser = new FrameParser(
       { role: options.role, maxPayload: options.maxPayload, skipUtf8Validation: options.skipUtf8Validation },
-      this,
+      new Connection.#Received(this),
     );
   }
 
-  /** The handshake completed. */
-  open(): void {
-    if (this.readyState === CONNECTING) this.readyState = OPEN;
+  /** The WebSocket API's readyState. */
+  get readyState(): ReadyState {
+    return READY_STATE[this.#state];
+  }
+  /**
+   * The code for the close event: the peer's close code (1005 when its
+   * close frame had none), the code we failed the connection with, or 1006
+   * when neither happened.
+   */
+  get closeCode(): number {
+    return this.#closeCode;
+  }
+  /** The reason from the peer's close frame (empty when none). */
+  get closeReason(): Buffer {
+    return this.#closeReason;
+  }
+  /** Both close frames were exchanged (CloseEvent.wasClean). */
+  get wasClean(): boolean {
+    return this.#state === S_CLOSE_EXCHANGED || this.#state === S_CLOSED_CLEAN;
+  }
+  /** True while a message sent with fin=false awaits its final fragment. */
+  get fragmenting(): boolean {
+    return this.#fragmenting;
   }
 
-  /** Bytes from the peer. */
+  // ---- transport in ----
+
+  /** The handshake completed. */
+  open(): void {
+    if (this.#state === S_CONNECTING) this.#state = S_OPEN;
+  }
+
+  /** Bytes from the peer; what they mean comes out as events. */
   receive(chunk: Buffer): void {
-    // RFC 6455 §5.5.1: nothing is processed after a close frame.
-    if (this.closeReceived || this.readyState === CLOSED) return;
-    this.parser.push(chunk);
+    // RFC 6455 §5.5.1: nothing is processed after a close frame (nor after
+    // we failed the connection, nor once the transport is done).
+    const s = this.#state;
+    if (s === S_OPEN || s === S_LOCAL_CLOSING) this.#parser.push(chunk);
+  }
+
+  /** The peer ended its side of the transport (a TCP FIN): no close frame can follow. */
+  transportEnded(): void {
+    const s = this.#state;
+    if (s === S_OPEN || s === S_CONNECTING) this.#state = S_REMOTE_CLOSING;
+    else if (s === S_LOCAL_CLOSING) this.#state = S_FAILED;
   }
 
   /** The transport is gone (either side closed it, or it failed). */
   transportClosed(): void {
-    this.readyState = CLOSED;
-    this.parser.reset();
+    const s = this.#state;
+    if (s === S_CLOSED || s === S_CLOSED_CLEAN) return;
+    this.#state = s === S_CLOSE_EXCHANGED ? S_CLOSED_CLEAN : S_CLOSED;
+    this.#parser.reset();
   }
 
-  /** Encodes a data message. Returns false when not OPEN (nothing written). */
+  // ---- commands in, bytes out ----
+
   /**
    * Encodes a data message, or one fragment of it when `fin` is false: the
    * following sends continue the same message (RFC 6455 §5.4) until one
-   * with `fin` true ends it.
+   * with `fin` true ends it. Null when not OPEN (nothing to send).
    */
-  send(data: string | Buffer | ArrayBuffer | ArrayBufferView | readonly Buffer[], isBinary: boolean, fin = true): boolean {
-    if (this.readyState !== OPEN) return false;
-    const opcode = this.fragmenting ? Opcode.Continuation : isBinary ? Opcode.Binary : Opcode.Text;
-    if (typeof data === 'string' && !this.mask && fin && opcode !== Opcode.Continuation) {
+  send(data: string | Buffer | ArrayBuffer | ArrayBufferView | readonly Buffer[], isBinary: boolean, fin = true): FrameBytes | null {
+    if (this.#state !== S_OPEN) return null;
+    const frames = this.#frames;
+    if (frames !== null && typeof data === 'string' && fin && !this.#fragmenting) {
       // Whole server messages from strings: encoded straight into the frame,
       // and shared across recipients when the same string is sent again.
-      this.sink.write(prepareFrame(data, isBinary));
-      return true;
+      return frames.frame(data, isBinary);
     }
-    this.fragmenting = !fin;
+    const opcode = this.#fragmenting ? Opcode.Continuation : isBinary ? Opcode.Binary : Opcode.Text;
+    this.#fragmenting = !fin;
     const payload = toBuffer(data);
-    if (!this.mask && payload.length >= GATHER_THRESHOLD) {
-      this.sink.write(encodeHeader(opcode, payload.length, { fin }), true);
-      this.sink.write(payload);
-    } else {
-      this.sink.write(encodeFrame(opcode, payload, { mask: this.mask, fin }));
-    }
-    return true;
-  }
-
-  /** True while a message sent with fin=false awaits its final fragment. */
-  fragmenting = false;
-
-  /**
-   * Writes a frame the caller already encoded (see prepareFrame). Refused
-   * (false) while a fragmented send is open: a whole message cannot be
-   * interleaved with the fragments of another (RFC 6455 §5.4).
-   */
-  sendRaw(frame: Buffer): boolean {
-    if (this.readyState !== OPEN || this.fragmenting) return false;
-    this.sink.write(frame);
-    return true;
-  }
-
-  ping(payload: Buffer): boolean {
-    return this.control(Opcode.Ping, payload);
-  }
-
-  pong(payload: Buffer): boolean {
-    return this.control(Opcode.Pong, payload);
+    if (!this.#mask && payload.length >= GATHER_THRESHOLD) return [encodeHeader(opcode, payload.length, { fin }), payload];
+    return encodeWith(opcode, payload, fin, false, this.#mask, this.#keys);
   }
 
   /**
-   * Starts (or answers) the close handshake. Validation of code and reason is
-   * the caller's job (see checkClose) so errors surface where they are made.
+   * Passes through a frame the caller already encoded (see prepareFrame).
+   * Null while not OPEN, or while a fragmented send is open: a whole message
+   * cannot be interleaved with the fragments of another (RFC 6455 §5.4).
    */
-  close(code?: number, reason?: string | Buffer): void {
-    if (this.closeSent || this.readyState === CLOSED) return;
-    this.closeSent = true;
-    this.readyState = CLOSING;
-    this.sink.write(encodeFrame(Opcode.Close, encodeClosePayload(code, reason), { mask: this.mask }), false, closeKind(code));
-    if (this.closeReceived) this.sink.shutdown(null);
+  sendRaw(frame: Buffer): Buffer | null {
+    return this.#state === S_OPEN && !this.#fragmenting ? frame : null;
   }
 
-  private control(opcode: number, payload: Buffer): boolean {
-    if (this.readyState !== OPEN || this.closeSent) return false;
-    this.sink.write(encodeFrame(opcode, payload, { mask: this.mask }), false, FRAME_CONTROL);
-    return true;
+  /** A ping frame (FRAME_CONTROL); null when not OPEN. */
+  ping(payload: Buffer): Buffer | null {
+    return this.#state === S_OPEN ? this.#frame(Opcode.Ping, payload) : null;
   }
 
-  // ---- ParserSink ----
-
-  onMessage(data: Buffer, isBinary: boolean): void {
-    this.sink.deliverMessage(data, isBinary);
+  /** A pong frame (FRAME_CONTROL); null when not OPEN. */
+  pong(payload: Buffer): Buffer | null {
+    return this.#state === S_OPEN ? this.#frame(Opcode.Pong, payload) : null;
   }
 
-  onPing(payload: Buffer): void {
-    // RFC 6455 §5.5.2: answer with a pong carrying the same payload, unless a
-    // close frame was already sent.
-    if (this.autoPong && this.readyState === OPEN && !this.closeSent) {
-      this.sink.write(encodeFrame(Opcode.Pong, payload, { mask: this.mask }), false, FRAME_AUTO_PONG);
+  /**
+   * Starts the close handshake: the close frame to write (queue it as
+   * closeKind(code) says), or null when a close frame was already sent or
+   * none can be. Validation of code and reason is the caller's job (see
+   * checkClose) so errors surface where they are made.
+   */
+  close(code?: number, reason?: string | Buffer): Buffer | null {
+    const s = this.#state;
+    if (s !== S_OPEN && s !== S_REMOTE_CLOSING) return null;
+    this.#state = s === S_OPEN ? S_LOCAL_CLOSING : S_FAILED;
+    return this.#frame(Opcode.Close, encodeClosePayload(code, reason));
+  }
+
+  #frame(opcode: number, payload: Buffer): Buffer {
+    return encodeWith(opcode, payload, true, false, this.#mask, this.#keys);
+  }
+
+  // ---- what the parser found ----
+
+  /**
+   * The parser's sink: a separate object, so that the parser's callbacks are
+   * not methods anyone could call on a Connection. Declared inside the class
+   * body to reach its private members.
+   */
+  static readonly #Received = class Received implements ParserSink {
+    readonly c: Connection;
+    constructor(c: Connection) {
+      this.c = c;
     }
-    this.sink.deliverPing(payload);
+    onMessage(data: Buffer, isBinary: boolean): void {
+      this.c.#events.onMessage(data, isBinary);
+    }
+    onPing(payload: Buffer): void {
+      this.c.#ping(payload);
+    }
+    onPong(payload: Buffer): void {
+      this.c.#events.onPong(payload);
+    }
+    onClose(code: number, reason: Buffer): void {
+      this.c.#closed(code, reason);
+    }
+    onError(error: ProtocolError): void {
+      this.c.#failed(error);
+    }
+  };
+
+  #ping(payload: Buffer): void {
+    // RFC 6455 §5.5.2: answer with a pong carrying the same payload, unless
+    // a close frame was already sent.
+    if (this.#autoPong && this.#state === S_OPEN) this.#events.onOutput(this.#frame(Opcode.Pong, payload), FRAME_AUTO_PONG);
+    this.#events.onPing(payload);
   }
 
-  onPong(payload: Buffer): void {
-    this.sink.deliverPong(payload);
-  }
-
-  onClose(code: number, reason: Buffer): void {
-    this.closeReceived = true;
-    this.closeCode = code;
-    this.closeReason = reason;
-    if (this.readyState === OPEN) this.readyState = CLOSING;
-    if (!this.closeSent) {
+  #closed(code: number, reason: Buffer): void {
+    this.#closeCode = code;
+    this.#closeReason = reason;
+    const answer = this.#state === S_OPEN;
+    this.#state = S_CLOSE_EXCHANGED;
+    if (answer) {
       // RFC 6455 §5.5.1: echo the status code we received (and its reason).
-      this.closeSent = true;
-      // The peer may still be reading what we sent before its close: the echo follows it.
-      this.sink.write(encodeFrame(Opcode.Close, encodeClosePayload(code === 1005 ? undefined : code, reason), { mask: this.mask }), false, FRAME_DATA);
+      // The peer may still be reading what we sent before its close: the
+      // echo follows it (FRAME_DATA).
+      this.#events.onOutput(this.#frame(Opcode.Close, encodeClosePayload(code === CloseCode.NoStatus ? undefined : code, reason)), FRAME_DATA);
     }
-    this.sink.shutdown(null);
+    this.#events.onShutdown(null);
   }
 
-  onError(error: ProtocolError): void {
+  #failed(error: ProtocolError): void {
     // RFC 6455 §7.1.7: fail the connection: send a close frame with the
     // matching code (unless one went out already), then drop the transport.
-    this.closeCode = error.closeCode;
-    this.closeReason = EMPTY;
-    if (!this.closeSent && this.readyState !== CLOSED) {
-      this.closeSent = true;
-      this.sink.write(encodeFrame(Opcode.Close, encodeClosePayload(error.closeCode), { mask: this.mask }), false, FRAME_CLOSE);
-    }
-    if (this.readyState !== CLOSED) this.readyState = CLOSING;
-    this.sink.shutdown(error);
+    this.#closeCode = error.closeCode;
+    this.#closeReason = EMPTY;
+    const send = this.#state === S_OPEN;
+    this.#state = S_FAILED;
+    if (send) this.#events.onOutput(this.#frame(Opcode.Close, encodeClosePayload(error.closeCode)), FRAME_CLOSE);
+    this.#events.onShutdown(error);
   }
 }
 
@@ -226,7 +341,7 @@ export class Connection {
  * 1012 restart, 3000-4999) follows the data already sent, as in ws: a
  * graceful close loses nothing.
  */
-function closeKind(code: number | undefined): FrameKind {
+export function closeKind(code: number | undefined): FrameKind {
   return code !== undefined && code >= 1002 && code <= 1014 && code !== 1012 ? FRAME_CLOSE : FRAME_DATA;
 }
 

@@ -1,6 +1,6 @@
 // The session layer: one connection's state machine, its socket binding,
 // and the ws-compatible WebSocket / WebSocketServer.
-export { Connection, CONNECTING, OPEN, CLOSING, CLOSED, checkClose, type ConnectionSink, type ConnectionOptions, type ReadyState } from './connection.js';
+export { Connection, CONNECTING, OPEN, CLOSING, CLOSED, checkClose, closeKind, type ConnectionEvents, type FrameBytes, type ConnectionOptions, type ReadyState } from './connection.js';
 export { WebSocketBase, type BinaryType, type SendData, type SocketOptions, type BackpressureOptions } from './websocket.js';
 export { WebSocket, type ClientOptions } from './client.js';
 export type { RawData, WebSocketEvents } from './event-types.js';

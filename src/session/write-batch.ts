@@ -17,7 +17,7 @@
 /** A connection with a corked batch of writes. */
 export interface Batched {
   /** Uncorks the batch; returns how many bytes it held. */
-  _flushBatch(): number;
+  flushBatch(): number;
 }
 
 /** Connections per slice. */
@@ -36,7 +36,7 @@ function flush(): void {
   while (head < queue.length) {
     const item = queue[head]!;
     queue[head++] = undefined;
-    bytes += item._flushBatch();
+    bytes += item.flushBatch();
     if (++count >= SLICE_CONNECTIONS || bytes >= SLICE_BYTES) break;
   }
   if (head === queue.length) {

@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  applyMask, encodeClosePayload, encodeFrame, encodeHeader, headerSize, isValidCloseCode, Opcode, prepareFrame,
+  applyMask, encodeClosePayload, encodeFrame, encodeHeader, encodeWith, FrameCache, MaskKeys, headerSize, isValidCloseCode, Opcode, prepareFrame,
   toBuffer, Utf8Validator, writeMaskKey, FrameParser,
 } from '../../dist/esm/frame/index.js';
 
@@ -81,7 +81,7 @@ describe('masking', () => {
     applyMask(buf, key, 3, 8);
     assert.deepEqual([...buf], [0, 0, 0, 1, 2, 3, 4, 1, 0, 0]);
   });
-  test('mask keys come from a random pool and differ', () => {
+  test('writeMaskKey draws fresh keys from the CSPRNG', () => {
     const seen = new Set();
     const target = Buffer.alloc(4);
     for (let i = 0; i < 5000; i++) {
@@ -125,13 +125,36 @@ describe('close codes and UTF-8', () => {
   });
 });
 
-test('prepareFrame reuses the frame of a repeated string, never of a different one', () => {
-  const a = prepareFrame('same message', false);
-  assert.equal(prepareFrame('same message', false), a);
-  assert.notEqual(prepareFrame('same message', true), a, 'opcode is part of the key');
-  const b = prepareFrame('other message', false);
+test('a FrameCache reuses the frame of a repeated string, never of a different one', () => {
+  const cache = new FrameCache();
+  const a = cache.frame('same message', false);
+  assert.deepEqual(a, prepareFrame('same message', false));
+  assert.equal(cache.frame('same message', false), a);
+  assert.notEqual(cache.frame('same message', true), a, 'opcode is part of the key');
+  const b = cache.frame('other message', false);
   assert.notEqual(b, a);
   assert.equal(b.subarray(2).toString(), 'other message');
   const big = 'x'.repeat(70 * 1024);
-  assert.notEqual(prepareFrame(big, false), prepareFrame(big, false), 'large frames are not cached');
+  assert.notEqual(cache.frame(big, false), cache.frame(big, false), 'large frames are not cached');
+  // The memory is the cache's own: another cache, and prepareFrame, keep none.
+  assert.notEqual(new FrameCache().frame('other message', false), b);
+  assert.notEqual(prepareFrame('same message', false), prepareFrame('same message', false));
+});
+
+test('mask keys: a MaskKeys pool gives fresh keys; encodeWith masks with it', () => {
+  const keys = new MaskKeys();
+  const seen = new Set();
+  for (let i = 0; i < 300; i++) {
+    const k = Buffer.alloc(4);
+    keys.write(k, 0);
+    seen.add(k.toString('hex'));
+  }
+  // 300 draws of 32 random bits (across pool refills): a repeat is a ~1e-5 event.
+  assert.ok(seen.size >= 299, `${seen.size} distinct keys`);
+  const payload = Buffer.from('masked payload');
+  const frame = encodeWith(Opcode.Text, payload, true, false, true, keys);
+  assert.equal(frame[1], 0x80 | payload.length);
+  const body = Buffer.from(frame.subarray(6));
+  applyMask(body, frame.subarray(2, 6));
+  assert.equal(body.toString(), 'masked payload');
 });

@@ -8,7 +8,8 @@ import {
   prepareFrame,
   computeAccept,
   validateUpgradeRequest,
-  type ConnectionSink,
+  type ConnectionEvents,
+  type FrameBytes,
   type ParserSink,
   type ReadyState,
 } from 'ws-node-server/protocol';
@@ -25,18 +26,24 @@ const sink: ParserSink = {
 const parser = new FrameParser({ role: 'client' }, sink);
 parser.push(encodeFrame(Opcode.Text, Buffer.from('hi')));
 
-const connectionSink: ConnectionSink = {
-  write: (bytes: Buffer) => void bytes.length,
-  deliverMessage: () => {},
-  deliverPing: () => {},
-  deliverPong: () => {},
-  shutdown: (failed: ProtocolError | null) => void failed,
+const toWire: Buffer[] = [];
+const events: ConnectionEvents = {
+  onMessage: () => {},
+  onPing: () => {},
+  onPong: () => {},
+  onOutput: (bytes: Buffer) => void toWire.push(bytes),
+  onShutdown: (failed: ProtocolError | null) => void failed,
 };
-const connection = new Connection({ role: 'server' }, connectionSink);
+const connection = new Connection({ role: 'server' }, events);
+connection.open();
+const bytes: FrameBytes | null = connection.send('hello', false);
+if (bytes !== null) toWire.push(...(Buffer.isBuffer(bytes) ? [bytes] : bytes));
+const closeFrame: Buffer | null = connection.close(1000, 'done');
 const state: ReadyState = connection.readyState;
+const clean: boolean = connection.wasClean;
 
 const wss = new WebSocketServer({ noServer: true });
 const frame: Buffer = prepareFrame('to everyone', false);
 for (const ws of wss.clients) ws.sendPrepared(frame);
 
-export const used = { state, accept: computeAccept('dGhlIHNhbXBsZSBub25jZQ=='), check: validateUpgradeRequest };
+export const used = { state, clean, closeFrame, accept: computeAccept('dGhlIHNhbXBsZSBub25jZQ=='), check: validateUpgradeRequest };
