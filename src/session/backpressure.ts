@@ -1,33 +1,7 @@
 // The backpressure policy of one connection: what happens to a message
-// when the peer stops taking bytes (see BackpressureOptions).
+// when the peer stops taking bytes (see BackpressureOptions in websocket.ts).
 
 import type { Transport } from './transport.js';
-import type { WebSocketBase } from './websocket.js';
-
-/**
- * Per-connection bound on bytes queued for sending. Past `limit`, a send is
- * either dropped (counted, reported) or the connection is closed with
- * `closeCode`, so a peer that stops reading cannot grow server memory.
- *
- * The bound applies to what the peer failed to take: bytes still queued from
- * earlier event-loop iterations (plus, once there are such bytes, everything
- * queued after them). Writes of the current iteration alone never trigger it,
- * however large the burst, so a fast reader is not punished for a big
- * broadcast; an absolute cap of HARD_CAP_FACTOR times `limit` on everything
- * queued still bounds a connection's memory within one iteration.
- */
-export interface BackpressureOptions {
-  /** Bytes the peer failed to take above which the policy applies. 0 = no limit. */
-  limit: number;
-  /** 'drop': refuse the message; 'close': close the connection. */
-  policy: 'drop' | 'close';
-  /** Close code for the 'close' policy: 1013 (try again later) or 1008. Default 1013. */
-  closeCode?: number;
-  /** Called once per dropped message or closed connection. */
-  onLimit?: (ws: WebSocketBase, action: 'drop' | 'close', bufferedAmount: number) => void;
-}
-
-export const NO_BACKPRESSURE: BackpressureOptions = { limit: 0, policy: 'drop' };
 
 /**
  * Past this multiple of the backpressure limit, everything queued for a

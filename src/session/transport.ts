@@ -17,13 +17,46 @@
 import type { Duplex } from 'node:stream';
 import type { ProtocolError } from '../frame/errors.js';
 import type { FrameCache } from '../frame/encoder.js';
-import { NO_BACKPRESSURE, type BackpressureOptions } from './backpressure.js';
 import { Connection, OPEN, closeKind, type ConnectionEvents, type FrameBytes, type FrameKind } from './connection.js';
 import { OutboundQueue } from './outbound.js';
 import { batch, type Batched } from './write-batch.js';
-import type { BinaryType, SocketOptions, WebSocketBase } from './websocket.js';
 
 type Callback = (err?: Error | null) => void;
+
+export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
+
+/** What the transport asks of the WebSocket it serves (WebSocketBase). */
+export interface TransportOwner {
+  emit(event: string, ...args: unknown[]): boolean;
+  listenerCount(event: string): number;
+  readonly binaryType: BinaryType;
+  /** @internal Set on inbound data (the heartbeat sweep reads it). */
+  _alive: boolean;
+  /** @internal Set on inbound messages (the idle sweep reads it). */
+  _active: boolean;
+  /** @internal The server that accepted the connection, told when it closes. */
+  _server: { _clientClosed(ws: never): void } | null;
+}
+
+/** The backpressure policy as the transport applies it (BackpressureOptions in websocket.ts). */
+export interface BackpressurePolicy {
+  limit: number;
+  policy: 'drop' | 'close';
+  closeCode?: number;
+  onLimit?(owner: TransportOwner, action: 'drop' | 'close', bufferedAmount: number): void;
+}
+
+export const NO_BACKPRESSURE: BackpressurePolicy = { limit: 0, policy: 'drop' };
+
+/** The per-connection options the transport and its Connection use (SocketOptions in websocket.ts). */
+export interface TransportOptions {
+  maxPayload?: number;
+  skipUTF8Validation?: boolean;
+  autoPong?: boolean;
+  closeTimeout?: number;
+  backpressure?: BackpressurePolicy;
+  generateMask?: (mask: Buffer) => void;
+}
 
 /** A corked batch this big is handed to the kernel at once, without waiting for the end of the iteration. */
 const EARLY_FLUSH = 128 * 1024;
@@ -36,11 +69,11 @@ const kIo = Symbol('ws-node-server.transport');
 type SocketWithIo = Duplex & { [kIo]?: Transport };
 
 export class Transport implements ConnectionEvents, Batched {
-  readonly ws: WebSocketBase;
+  readonly ws: TransportOwner;
   readonly conn: Connection;
   socket: Duplex | null = null;
   /** Shared by reference: one options object per server, not per connection. */
-  readonly backpressure: BackpressureOptions;
+  readonly backpressure: BackpressurePolicy;
   /** Messages refused by the 'drop' backpressure policy. */
   dropped = 0;
   /** Bytes written since this connection's last batch flush (not yet offered to the kernel as a batch). */
@@ -59,7 +92,7 @@ export class Transport implements ConnectionEvents, Batched {
   /** The socket is to be ended once the own queue is written. */
   #endWhenDrained = false;
 
-  constructor(ws: WebSocketBase, role: 'server' | 'client', options: SocketOptions, frameCache: FrameCache) {
+  constructor(ws: TransportOwner, role: 'server' | 'client', options: TransportOptions, frameCache: FrameCache) {
     this.ws = ws;
     this.#closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
     this.backpressure = options.backpressure ?? NO_BACKPRESSURE;

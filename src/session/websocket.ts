@@ -8,14 +8,36 @@ import type { Duplex } from 'node:stream';
 import type { ClientRequest } from 'node:http';
 import { MAX_CONTROL_PAYLOAD } from '../frame/constants.js';
 import { FrameCache, toBuffer } from '../frame/encoder.js';
-import { backlog, overLimit, type BackpressureOptions } from './backpressure.js';
+import { backlog, overLimit } from './backpressure.js';
 import { CLOSED, CLOSING, CONNECTING, FRAME_CONTROL, FRAME_DATA, OPEN, checkClose, type Connection, type ReadyState } from './connection.js';
 import { BrowserEvents } from './event-target.js';
-import { Transport } from './transport.js';
+import { Transport, type BinaryType } from './transport.js';
 
-export type { BackpressureOptions } from './backpressure.js';
+export type { BinaryType } from './transport.js';
 
-export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
+/**
+ * Per-connection bound on bytes queued for sending. Past `limit`, a send is
+ * either dropped (counted, reported) or the connection is closed with
+ * `closeCode`, so a peer that stops reading cannot grow server memory.
+ *
+ * The bound applies to what the peer failed to take: bytes still queued from
+ * earlier event-loop iterations (plus, once there are such bytes, everything
+ * queued after them). Writes of the current iteration alone never trigger it,
+ * however large the burst, so a fast reader is not punished for a big
+ * broadcast; an absolute cap of HARD_CAP_FACTOR times `limit` on everything
+ * queued still bounds a connection's memory within one iteration.
+ */
+export interface BackpressureOptions {
+  /** Bytes the peer failed to take above which the policy applies. 0 = no limit. */
+  limit: number;
+  /** 'drop': refuse the message; 'close': close the connection. */
+  policy: 'drop' | 'close';
+  /** Close code for the 'close' policy: 1013 (try again later) or 1008. Default 1013. */
+  closeCode?: number;
+  /** Called once per dropped message or closed connection. */
+  onLimit?: (ws: WebSocketBase, action: 'drop' | 'close', bufferedAmount: number) => void;
+}
+
 /**
  * What send/ping/pong take. A Buffer[] (a 'message' received with binaryType
  * 'fragments') is sent as one message of its chunks joined, so an echo of
