@@ -163,8 +163,8 @@ export class Connection {
   }
   /**
    * The code for the close event: the peer's close code (1005 when its
-   * close frame had none), the code we failed the connection with, or 1006
-   * when neither happened.
+   * close frame had none), or 1006 when no close frame arrived, including
+   * when we failed the connection (the peer is sent the error's code).
    */
   get closeCode(): number {
     return this.#closeCode;
@@ -323,7 +323,9 @@ export class Connection {
   #failed(error: ProtocolError): void {
     // RFC 6455 §7.1.7: fail the connection: send a close frame with the
     // matching code (unless one went out already), then drop the transport.
-    this.#closeCode = error.closeCode;
+    // The close handshake did not complete: locally that is 1006, whatever
+    // code the peer is told (as ws reports it).
+    this.#closeCode = CloseCode.Abnormal;
     this.#closeReason = EMPTY;
     const send = this.#state === S_OPEN;
     this.#state = S_FAILED;
@@ -345,15 +347,20 @@ export function closeKind(code: number | undefined): FrameKind {
   return code !== undefined && code >= 1002 && code <= 1014 && code !== 1012 ? FRAME_CLOSE : FRAME_DATA;
 }
 
-/** Validates the arguments of close(): throws like the WebSocket API does. */
+/**
+ * Validates the arguments of close() with ws's errors and messages: a code
+ * that may not be sent is a TypeError, a reason over 123 bytes a RangeError.
+ * A reason that is not valid UTF-8 is refused too (a SyntaxError, as the
+ * browser API throws), where ws would send it and the peer fail the
+ * connection with 1007.
+ */
 export function checkClose(code: number | undefined, reason: string | Buffer | undefined): void {
   if (code !== undefined && (typeof code !== 'number' || !isValidCloseCode(code) || code === 1005)) {
-    throw new TypeError(`Invalid close code: ${String(code)}; use 1000 or 3000-4999 (or another sendable code)`);
+    throw new TypeError('First argument must be a valid error code number');
   }
   if (reason !== undefined && reason !== '') {
     const bytes = typeof reason === 'string' ? Buffer.from(reason) : reason;
-    if (bytes.length > 123) throw new SyntaxError('Close reason must be at most 123 bytes');
+    if (bytes.length > 123) throw new RangeError('The message must not be greater than 123 bytes');
     if (!isUtf8(bytes)) throw new SyntaxError('Close reason must be valid UTF-8');
-    if (code === undefined) throw new TypeError('A close reason needs a close code');
   }
 }

@@ -91,6 +91,8 @@ export class Transport implements ConnectionEvents, Batched {
   #out: OutboundQueue | null = null;
   /** The socket is to be ended once the own queue is written. */
   #endWhenDrained = false;
+  /** What an 'error' listener threw while being told of a protocol error (see listenerFailed). */
+  #errorListenerThrew: unknown = undefined;
 
   constructor(ws: TransportOwner, role: 'server' | 'client', options: TransportOptions, frameCache: FrameCache) {
     this.ws = ws;
@@ -238,10 +240,12 @@ export class Transport implements ConnectionEvents, Batched {
     if (failed !== null) {
       // Nothing after a protocol error is trusted: later bytes are read (so
       // the peer's FIN is seen) and discarded.
+      // The connection is failed before anyone hears of it: an 'error'
+      // listener that throws cannot leave it half-closed.
       socket.removeListener('data', socketOnData);
-      this.emitError(failed);
       this.end();
       this.armCloseTimer();
+      this.emitError(failed);
       return;
     }
     // RFC 6455 §7.1.1: the server closes the TCP connection first; the
@@ -271,6 +275,12 @@ export class Transport implements ConnectionEvents, Batched {
    * listener error.
    */
   listenerFailed(err: unknown): void {
+    // An 'error' listener's own exception propagates as it is (it is not
+    // fed back to the 'error' listeners).
+    if (err === this.#errorListenerThrew) {
+      this.#errorListenerThrew = undefined;
+      throw err;
+    }
     if (this.conn.readyState === OPEN) this.close(1011, '');
     if (this.ws.listenerCount('error') > 0) this.ws.emit('error', err);
     else throw err;
@@ -278,7 +288,13 @@ export class Transport implements ConnectionEvents, Batched {
 
   /** Emits 'error' only when someone listens, so a hostile peer cannot crash the process. */
   emitError(err: Error): void {
-    if (this.ws.listenerCount('error') > 0) this.ws.emit('error', err);
+    if (this.ws.listenerCount('error') === 0) return;
+    try {
+      this.ws.emit('error', err);
+    } catch (thrown) {
+      this.#errorListenerThrew = thrown;
+      throw thrown;
+    }
   }
 
   /** The transport is gone: emit 'close' exactly once. */

@@ -7,11 +7,12 @@
 import type { Duplex } from 'node:stream';
 import type { ClientRequest } from 'node:http';
 import { MAX_CONTROL_PAYLOAD } from '../frame/constants.js';
-import { FrameCache, toBuffer } from '../frame/encoder.js';
+import { FrameCache } from '../frame/encoder.js';
 import { backlog, overLimit } from './backpressure.js';
 import { CLOSED, CLOSING, CONNECTING, FRAME_CONTROL, FRAME_DATA, OPEN, checkClose, type Connection, type ReadyState } from './connection.js';
 import { BrowserEvents } from './event-target.js';
 import { Transport, type BinaryType } from './transport.js';
+import { isBlob, isText, normalize, type SendData } from './send-data.js';
 
 export type { BinaryType } from './transport.js';
 
@@ -38,12 +39,7 @@ export interface BackpressureOptions {
   onLimit?: (ws: WebSocketBase, action: 'drop' | 'close', bufferedAmount: number) => void;
 }
 
-/**
- * What send/ping/pong take. A Buffer[] (a 'message' received with binaryType
- * 'fragments') is sent as one message of its chunks joined, so an echo of
- * `data` compiles whatever the binaryType.
- */
-export type SendData = string | Buffer | ArrayBuffer | ArrayBufferView | readonly Buffer[];
+export type { SendData } from './send-data.js';
 
 export interface SocketOptions {
   maxPayload?: number;
@@ -64,8 +60,24 @@ export interface SocketOptions {
  */
 const sharedFrames = new FrameCache();
 
-const EMPTY = Buffer.alloc(0);
 type Callback = (err?: Error | null) => void;
+
+/**
+ * An operation waiting behind a Blob being read: sends, pings, pongs and
+ * closes keep their order, as in ws, so a Blob's bytes go out where it was
+ * sent. `payload` is null until the Blob is read.
+ */
+interface Waiting {
+  op: 'send' | 'ping' | 'pong' | 'close';
+  payload: string | Buffer | null;
+  size: number;
+  error: Error | null;
+  isBinary: boolean;
+  fin: boolean;
+  cb: Callback | undefined;
+  code?: number;
+  reason?: string | Buffer;
+}
 
 /**
  * Shared implementation. The exported `WebSocket` (client.ts) adds the
@@ -95,6 +107,10 @@ export class WebSocketBase extends BrowserEvents {
   readonly #conn: Connection;
   #binaryType: BinaryType = 'nodebuffer';
   #paused = false;
+  /** Operations queued behind a Blob being read (null when none). */
+  #waiting: Waiting[] | null = null;
+  /** Bytes of the operations in #waiting, and of sends made after the connection stopped being open (ws counts both). */
+  #held = 0;
 
   constructor(role: 'server' | 'client', options: SocketOptions = {}) {
     super();
@@ -119,7 +135,7 @@ export class WebSocketBase extends BrowserEvents {
   }
   /** Bytes queued (in the socket and in the connection's own queue) and not yet handed to the kernel. */
   get bufferedAmount(): number {
-    return this.#io.bufferedAmount;
+    return this.#io.bufferedAmount + this.#held;
   }
   /** Messages refused by the 'drop' backpressure policy on this connection. */
   get droppedMessages(): number {
@@ -155,9 +171,23 @@ export class WebSocketBase extends BrowserEvents {
       options = undefined;
     }
     if (this.readyState === CONNECTING) throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
-    const isBinary = options?.binary ?? typeof data !== 'string';
+    const fin = options?.fin !== false;
+    if (isBlob(data)) {
+      this.#readBlob(data, { op: 'send', payload: null, size: data.size, error: null, isBinary: options?.binary ?? true, fin, cb });
+      return;
+    }
+    const payload = normalize(data);
+    const isBinary = options?.binary ?? !isText(data);
+    if (this.#waiting !== null) {
+      this.#wait({ op: 'send', payload, size: byteLength(payload), error: null, isBinary, fin, cb });
+      return;
+    }
+    this.#send(payload, isBinary, fin, cb);
+  }
+
+  #send(payload: string | Buffer, isBinary: boolean, fin: boolean, cb: Callback | undefined): void {
     if (this.readyState !== OPEN) {
-      notOpen(this, cb);
+      this.#notOpen(payload, cb);
       return;
     }
     const io = this.#io;
@@ -165,7 +195,7 @@ export class WebSocketBase extends BrowserEvents {
       if (cb) process.nextTick(cb, new Error('Message dropped: the connection is over its backpressure limit'));
       return;
     }
-    const frame = this.#conn.send(data, isBinary, options?.fin !== false);
+    const frame = this.#conn.send(payload, isBinary, fin);
     if (frame !== null) io.send(frame, cb, FRAME_DATA);
   }
 
@@ -190,7 +220,7 @@ export class WebSocketBase extends BrowserEvents {
     this.#control(false, data, mask, cb);
   }
 
-  #control(ping: boolean, data: SendData | number | undefined, mask: unknown, cb?: Callback): void {
+  #control(ping: boolean, data: SendData | undefined, mask: unknown, cb?: Callback): void {
     if (typeof data === 'function') {
       cb = data as Callback;
       data = undefined;
@@ -198,14 +228,75 @@ export class WebSocketBase extends BrowserEvents {
       cb = mask as Callback;
     }
     if (this.readyState === CONNECTING) throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
-    const payload = data === undefined ? EMPTY : toBuffer(typeof data === 'number' ? String(data) : data);
-    if (payload.length > MAX_CONTROL_PAYLOAD) throw new RangeError('The data size must not be greater than 125 bytes');
-    if (this.readyState !== OPEN) {
-      notOpen(this, cb);
+    const op = ping ? 'ping' : 'pong';
+    if (isBlob(data)) {
+      if (data.size > MAX_CONTROL_PAYLOAD) throw new RangeError('The data size must not be greater than 125 bytes');
+      this.#readBlob(data, { op, payload: null, size: data.size, error: null, isBinary: true, fin: true, cb });
       return;
     }
-    const frame = ping ? this.#conn.ping(payload) : this.#conn.pong(payload);
+    const payload = normalize(data);
+    if (byteLength(payload) > MAX_CONTROL_PAYLOAD) throw new RangeError('The data size must not be greater than 125 bytes');
+    if (this.#waiting !== null) {
+      this.#wait({ op, payload, size: byteLength(payload), error: null, isBinary: true, fin: true, cb });
+      return;
+    }
+    this.#sendControl(ping, payload, cb);
+  }
+
+  #sendControl(ping: boolean, payload: string | Buffer, cb: Callback | undefined): void {
+    if (this.readyState !== OPEN) {
+      this.#notOpen(payload, cb);
+      return;
+    }
+    const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
+    const frame = ping ? this.#conn.ping(bytes) : this.#conn.pong(bytes);
     if (frame !== null) this.#io.write(frame, cb, false, FRAME_CONTROL);
+  }
+
+  /** A send, ping or pong on a connection that is no longer open: counted in bufferedAmount, its callback told. */
+  #notOpen(payload: string | Buffer, cb: Callback | undefined): void {
+    this.#held += byteLength(payload);
+    if (cb) {
+      const err = new Error(`WebSocket is not open: readyState ${this.readyState} (${this.readyState === CLOSING ? 'CLOSING' : 'CLOSED'})`);
+      process.nextTick(cb, err);
+    }
+  }
+
+  /** Queues `w` behind the Blob being read, or starts the queue with it. */
+  #wait(w: Waiting): void {
+    (this.#waiting ??= []).push(w);
+    this.#held += w.size;
+  }
+
+  #readBlob(blob: Blob, w: Waiting): void {
+    this.#wait(w);
+    blob.arrayBuffer().then(
+      (bytes) => {
+        w.payload = Buffer.from(bytes);
+        this.#runWaiting();
+      },
+      (err: unknown) => {
+        w.error = err instanceof Error ? err : new Error(String(err));
+        this.#runWaiting();
+      },
+    );
+  }
+
+  /** Runs the queued operations in order, up to the next Blob still being read. */
+  #runWaiting(): void {
+    const queue = this.#waiting;
+    while (queue !== null && queue.length > 0 && (queue[0].payload !== null || queue[0].error !== null || queue[0].op === 'close')) {
+      const w = queue.shift()!;
+      this.#held -= w.size;
+      if (w.error !== null) {
+        if (w.cb) w.cb(w.error);
+        continue;
+      }
+      if (w.op === 'close') this.#close(w.code, w.reason);
+      else if (w.op === 'send') this.#send(w.payload!, w.isBinary, w.fin, w.cb);
+      else this.#sendControl(w.op === 'ping', w.payload!, w.cb);
+    }
+    if (queue !== null && queue.length === 0 && this.#waiting === queue) this.#waiting = null;
   }
 
   close(code?: number, reason?: string | Buffer): void {
@@ -215,7 +306,17 @@ export class WebSocketBase extends BrowserEvents {
       return;
     }
     checkClose(code, reason);
-    this.#io.close(code, reason);
+    // As in ws, a reason without a code is not sent (the close frame has no body).
+    if (code === undefined) reason = undefined;
+    if (this.#waiting !== null) {
+      this.#wait({ op: 'close', payload: null, size: 0, error: null, isBinary: false, fin: true, cb: undefined, code, reason });
+      return;
+    }
+    this.#close(code, reason);
+  }
+
+  #close(code: number | undefined, reason: string | Buffer | undefined): void {
+    if (this.readyState === OPEN) this.#io.close(code, reason);
   }
 
   /** Destroys the connection at once, without a close handshake. */
@@ -257,9 +358,6 @@ export class WebSocketBase extends BrowserEvents {
   }
 }
 
-function notOpen(ws: WebSocketBase, cb?: Callback): void {
-  if (cb) {
-    const err = new Error(`WebSocket is not open: readyState ${ws.readyState} (${ws.readyState === CLOSING ? 'CLOSING' : 'CLOSED'})`);
-    process.nextTick(cb, err);
-  }
+function byteLength(payload: string | Buffer): number {
+  return typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
 }

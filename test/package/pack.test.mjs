@@ -19,7 +19,7 @@ const exec = promisify(execFile);
  * 150 kB). Source maps, or a second copy of the code in the CommonJS build,
  * would each go well past it.
  */
-const MAX_UNPACKED = 950_000;
+const MAX_UNPACKED = 1_000_000;
 
 const SOURCES = ['package.json', 'tsconfig.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'src', 'scripts', 'docs'];
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));

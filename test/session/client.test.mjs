@@ -101,7 +101,7 @@ describe('WebSocket client', () => {
     const ws = new WebSocket(url);
     await once(ws, 'open');
     assert.throws(() => ws.close(1005), TypeError);
-    assert.throws(() => ws.close(1000, 'x'.repeat(124)), SyntaxError);
+    assert.throws(() => ws.close(1000, 'x'.repeat(124)), RangeError);
     const closed = events(ws, 'close');
     ws.close(4321, 'done');
     assert.equal(ws.readyState, WebSocket.CLOSING);
@@ -188,7 +188,7 @@ describe('WebSocket client', () => {
     assert.equal(code, 1006);
   });
 
-  test('a masked frame from the server fails the connection with 1002', async () => {
+  test('a masked frame from the server fails the connection (1002 on the wire, 1006 locally)', async () => {
     const url = await rawServer((s) => {
       s.once('data', async (d) => {
         const key = /Sec-WebSocket-Key: (.+)\r\n/i.exec(d.toString())[1];
@@ -202,7 +202,8 @@ describe('WebSocket client', () => {
     const closed = events(ws, 'close');
     const [err] = await events(ws, 'error');
     assert.equal(err.code, 'WS_ERR_UNEXPECTED_MASK');
-    assert.equal((await closed)[0], 1002);
+    // The close handshake was not completed: 'close' reports 1006, as ws does.
+    assert.equal((await closed)[0], 1006);
   });
 });
 
