@@ -18,6 +18,7 @@
 import { MAX_CONTROL_PAYLOAD, Opcode } from './constants.js';
 import { isValidCloseCode } from './close-codes.js';
 import { ProtocolError, type ProtocolErrorCode } from './errors.js';
+import { ByteQueue } from './byte-queue.js';
 import { applyMask } from './mask.js';
 import { isUtf8, Utf8Validator } from './utf8.js';
 import { constants as bufferConstants } from 'node:buffer';
@@ -76,9 +77,7 @@ export class FrameParser {
 
   // Input queue: chunks not consumed yet, the offset into the first one.
   // Between push() calls it holds at most one small buffer (see spill()).
-  private chunks: Buffer[] = [];
-  private offset = 0;
-  private buffered = 0;
+  private readonly input = new ByteQueue();
 
   private state = S_HEADER;
   // The frame being read.
@@ -114,20 +113,19 @@ export class FrameParser {
 
   /** Bytes received but not yet consumed by a complete frame. */
   get bufferedBytes(): number {
-    return this.buffered + this.assembled;
+    return this.input.length + this.assembled;
   }
 
   push(chunk: Buffer): void {
     if (this.state >= S_FAILED || chunk.length === 0) return;
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
+    this.input.push(chunk);
     for (;;) {
       if (this.state === S_HEADER) {
         if (!this.readHeader()) break;
       } else if (this.state === S_PAYLOAD) {
         if (this.opcode >= 0x8) {
           // Control frames carry at most 125 bytes: wait for all of them.
-          if (this.buffered < this.payloadLength) break;
+          if (this.input.length < this.payloadLength) break;
           this.readControl();
         } else if (this.frameRead === 0 && this.fin && this.opcode !== Opcode.Continuation) {
           // An unfragmented message: delivered as a slice when it is all
@@ -135,8 +133,8 @@ export class FrameParser {
           // the end) while they average MIN_CHUNK bytes or more. Smaller
           // ones would cost more in Buffer objects than they carry: the
           // payload then goes to the assembly buffer instead.
-          if (this.buffered >= this.payloadLength) this.readWhole();
-          else if (this.chunks.length * MIN_CHUNK <= this.buffered) break;
+          if (this.input.length >= this.payloadLength) this.readWhole();
+          else if (this.input.chunks.length * MIN_CHUNK <= this.input.length) break;
           else if (!this.readPiece()) break;
         } else if (!this.readPiece()) {
           break;
@@ -145,14 +143,12 @@ export class FrameParser {
         return;
       }
     }
-    if (this.buffered > 0 && (this.state === S_HEADER || this.opcode >= 0x8)) this.spill();
+    if (this.input.length > 0 && (this.state === S_HEADER || this.opcode >= 0x8)) this.input.spill();
   }
 
   /** Drops buffered input and any partial message (after close or failure). */
   reset(): void {
-    this.chunks = [];
-    this.offset = 0;
-    this.buffered = 0;
+    this.input.clear();
     this.dropMessage();
     if (this.state < S_FAILED) this.state = S_HEADER;
   }
@@ -166,98 +162,9 @@ export class FrameParser {
     this.utf8?.reset();
   }
 
-  /**
-   * Moves the few bytes left over after the last complete frame (a partial
-   * header or control frame: under 140 bytes) into a buffer of their own, so
-   * the input queue never keeps a large socket chunk alive, nor a list of
-   * tiny ones.
-   */
-  private spill(): void {
-    if (this.chunks.length === 1 && this.offset === 0 && this.chunks[0].length <= 256) return;
-    const out = Buffer.allocUnsafeSlow(this.buffered);
-    this.copyOut(out, 0, this.buffered);
-    this.chunks = [out];
-    this.offset = 0;
-    this.buffered = out.length;
-  }
-
-  private byteAt(index: number): number {
-    let i = this.offset + index;
-    const first = this.chunks[0];
-    if (i < first.length) return first[i];
-    i -= first.length;
-    for (let k = 1; k < this.chunks.length; k++) {
-      const c = this.chunks[k];
-      if (i < c.length) return c[i];
-      i -= c.length;
-    }
-    return 0;
-  }
-
-  /** Takes `n` bytes off the queue: a slice when possible, a copy otherwise. */
-  private take(n: number): Buffer {
-    if (n === 0) return EMPTY;
-    const first = this.chunks[0];
-    const left = first.length - this.offset;
-    if (n < left) {
-      const out = first.subarray(this.offset, this.offset + n);
-      this.offset += n;
-      this.buffered -= n;
-      return out;
-    }
-    if (n === left) {
-      const out = this.offset === 0 ? first : first.subarray(this.offset);
-      this.chunks.shift();
-      this.offset = 0;
-      this.buffered -= n;
-      return out;
-    }
-    const out = Buffer.allocUnsafe(n);
-    this.copyOut(out, 0, n);
-    return out;
-  }
-
-  /** Moves `n` queued bytes into `out` at `pos`, consuming them. */
-  private copyOut(out: Buffer, pos: number, n: number): void {
-    this.buffered -= n;
-    const end = pos + n;
-    while (pos < end) {
-      const c = this.chunks[0];
-      const avail = c.length - this.offset;
-      const want = end - pos;
-      if (avail <= want) {
-        c.copy(out, pos, this.offset);
-        pos += avail;
-        this.chunks.shift();
-        this.offset = 0;
-      } else {
-        c.copy(out, pos, this.offset, this.offset + want);
-        this.offset += want;
-        pos += want;
-      }
-    }
-  }
-
-  private skip(n: number): void {
-    this.buffered -= n;
-    while (n > 0) {
-      const avail = this.chunks[0].length - this.offset;
-      if (avail <= n) {
-        n -= avail;
-        this.chunks.shift();
-        this.offset = 0;
-      } else {
-        this.offset += n;
-        n = 0;
-      }
-    }
-  }
-
   private fail(message: string, code: ProtocolErrorCode, closeCode: number): false {
     this.state = S_FAILED;
-    this.chunks = [];
-    this.offset = 0;
-    this.buffered = 0;
+    this.input.clear();
     this.dropMessage();
     this.sink.onError(new ProtocolError(message, code, closeCode));
     return false;
@@ -265,9 +172,9 @@ export class FrameParser {
 
   /** Parses a frame header if enough bytes are buffered. */
   private readHeader(): boolean {
-    if (this.buffered < 2) return false;
-    const b0 = this.byteAt(0);
-    const b1 = this.byteAt(1);
+    if (this.input.length < 2) return false;
+    const b0 = this.input.byteAt(0);
+    const b1 = this.input.byteAt(1);
     const fin = (b0 & 0x80) !== 0;
     const rsv = b0 & 0x70;
     const opcode = b0 & 0x0f;
@@ -312,13 +219,13 @@ export class FrameParser {
 
     let headerSize = 2;
     if (len === 126) {
-      if (this.buffered < 4) return false;
-      len = (this.byteAt(2) << 8) | this.byteAt(3);
+      if (this.input.length < 4) return false;
+      len = (this.input.byteAt(2) << 8) | this.input.byteAt(3);
       headerSize = 4;
     } else if (len === 127) {
-      if (this.buffered < 10) return false;
-      const hi = this.byteAt(2) * 0x1000000 + ((this.byteAt(3) << 16) | (this.byteAt(4) << 8) | this.byteAt(5));
-      const lo = this.byteAt(6) * 0x1000000 + ((this.byteAt(7) << 16) | (this.byteAt(8) << 8) | this.byteAt(9));
+      if (this.input.length < 10) return false;
+      const hi = this.input.byteAt(2) * 0x1000000 + ((this.input.byteAt(3) << 16) | (this.input.byteAt(4) << 8) | this.input.byteAt(5));
+      const lo = this.input.byteAt(6) * 0x1000000 + ((this.input.byteAt(7) << 16) | (this.input.byteAt(8) << 8) | this.input.byteAt(9));
       // RFC 6455 §5.2: the most significant bit must be 0. Lengths above what
       // a Buffer (and a JS integer) can hold are refused too.
       if (hi >= 0x80000000) {
@@ -332,7 +239,7 @@ export class FrameParser {
       headerSize = 10;
     }
     if (masked) {
-      if (this.buffered < headerSize + 4) return false;
+      if (this.input.length < headerSize + 4) return false;
     }
     // Enforce maxPayload on the running message size before buffering it.
     if (!control && this.maxPayload > 0 && this.messageLength + len > this.maxPayload) {
@@ -346,13 +253,13 @@ export class FrameParser {
       return this.fail('Max payload size exceeded', 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', 1009);
     }
     if (masked) {
-      this.maskKey[0] = this.byteAt(headerSize);
-      this.maskKey[1] = this.byteAt(headerSize + 1);
-      this.maskKey[2] = this.byteAt(headerSize + 2);
-      this.maskKey[3] = this.byteAt(headerSize + 3);
+      this.maskKey[0] = this.input.byteAt(headerSize);
+      this.maskKey[1] = this.input.byteAt(headerSize + 1);
+      this.maskKey[2] = this.input.byteAt(headerSize + 2);
+      this.maskKey[3] = this.input.byteAt(headerSize + 3);
       headerSize += 4;
     }
-    this.skip(headerSize);
+    this.input.skip(headerSize);
     this.fin = fin;
     this.opcode = opcode;
     this.masked = masked;
@@ -363,7 +270,7 @@ export class FrameParser {
 
   /** A whole unfragmented message, all buffered: delivered as a slice, uncopied. */
   private readWhole(): void {
-    const payload = this.take(this.payloadLength);
+    const payload = this.input.take(this.payloadLength);
     if (this.masked && payload.length > 0) applyMask(payload, this.maskKey);
     this.state = S_HEADER;
     if (this.opcode === Opcode.Text && this.checkUtf8 && !isUtf8(payload)) {
@@ -378,10 +285,10 @@ export class FrameParser {
    * assembly buffer. Returns false when the frame is not complete yet.
    */
   private readPiece(): boolean {
-    const n = Math.min(this.payloadLength - this.frameRead, this.buffered);
+    const n = Math.min(this.payloadLength - this.frameRead, this.input.length);
     if (n > 0) {
       this.reserve(this.assembled + n);
-      this.copyOut(this.assembly!, this.assembled, n);
+      this.input.copyOut(this.assembly!, this.assembled, n);
       this.assembled += n;
       this.frameRead += n;
     }
@@ -436,7 +343,7 @@ export class FrameParser {
   }
 
   private readControl(): void {
-    const payload = this.take(this.payloadLength);
+    const payload = this.input.take(this.payloadLength);
     if (this.masked && payload.length > 0) applyMask(payload, this.maskKey);
     this.state = S_HEADER;
     this.controlFrame(this.opcode, payload);
@@ -445,9 +352,7 @@ export class FrameParser {
   /** RFC 6455 §5.5.1: after a close frame, no more data; later bytes are dropped. */
   private closed(): void {
     this.state = S_CLOSED;
-    this.chunks = [];
-    this.offset = 0;
-    this.buffered = 0;
+    this.input.clear();
     this.dropMessage();
   }
 
