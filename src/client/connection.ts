@@ -371,7 +371,11 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
       case 'answer': {
         // A freed slot lets the next waiting call go, once this one is settled.
         const freed = this.#out.pacer.answered(msg.id);
-        this.#answer(msg.id, msg.error, msg.data);
+        const settled = this.#out.answer(msg.id, msg.error, msg.data, this.#reconnect !== null);
+        // A closing server did not act on the call: it takes no more work on
+        // this connection, and the call goes again after the reconnect.
+        if (settled === 'requeued') this.#serverClosing = true;
+        else if (settled === 'unknown' && msg.error !== null) this.#report(msg.error);
         if (freed) this.#out.flush();
         return;
       }
@@ -389,30 +393,7 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
     }
   }
 
-  /** Settles the call an answer belongs to. */
-  #answer(id: unknown, error: ServerError | null, data: unknown): void {
-    const call = typeof id === 'number' ? this.#out.calls.inflight.get(id) : undefined;
-    // No call: it timed out or was aborted already, or the server could not read our id.
-    if (call === undefined) return error === null ? undefined : this.#report(error);
-    // A closing server did not act on the call: send it again after the reconnect.
-    if (error?.code === 'shutting_down' && this.#reconnect !== null && call.auth !== 'auto') {
-      // It takes no more work on this connection: the rest waits for the next one.
-      this.#serverClosing = true;
-      return this.#out.calls.requeue(call);
-    }
-    // Refused for now with a time to come back (a broadcast over its budget): tried again then.
-    const retryAfter = error?.code === 'rate_limited' && call.auth === null ? retryAfterOf(error.details) : null;
-    if (retryAfter !== null) return this.#out.calls.retryLater(call, retryAfter, (c) => this.#out.submit(c));
-    this.#out.calls.settle(call, error, data);
-  }
-
   #report(error: Error): void {
     this.listeners.emit(ERROR, error);
   }
-}
-
-/** The `retryAfter` (ms) of a `rate_limited` error's details, when it names a sensible one. */
-function retryAfterOf(details: unknown): number | null {
-  const ms = isRecord(details) ? details.retryAfter : undefined;
-  return typeof ms === 'number' && ms >= 0 && ms <= 60_000 ? ms : null;
 }

@@ -4,7 +4,8 @@
 // connection decides when the socket may carry which kind (OutboxHost).
 
 import { CallBook, type Call } from './calls.js';
-import { ClientClosedError, ClientError, MessageTooLargeError, QueueFullError } from './errors.js';
+import { ClientClosedError, ClientError, MessageTooLargeError, QueueFullError, type ServerError } from './errors.js';
+import { isRecord } from './inbound.js';
 import { Pacer, utf8Length } from './pacer.js';
 
 /** What the outbox asks of the connection. */
@@ -76,4 +77,30 @@ export class Outbox {
       this.transmit(calls.queue.shift()!);
     }
   };
+
+  /**
+   * Settles the call an answer belongs to. 'unknown': no such call (it timed
+   * out or was aborted, or the server could not read our id); 'requeued': a
+   * closing server did not act on it and it waits for the next connection
+   * (only when the client reconnects); 'settled' otherwise, including a
+   * broadcast refused for now with a retryAfter, which is sent again then.
+   */
+  answer(id: unknown, error: ServerError | null, data: unknown, reconnects: boolean): 'unknown' | 'requeued' | 'settled' {
+    const call = typeof id === 'number' ? this.calls.inflight.get(id) : undefined;
+    if (call === undefined) return 'unknown';
+    if (error?.code === 'shutting_down' && reconnects && call.auth !== 'auto') {
+      this.calls.requeue(call);
+      return 'requeued';
+    }
+    const retryAfter = error?.code === 'rate_limited' && call.auth === null ? retryAfterOf(error.details) : null;
+    if (retryAfter !== null) this.calls.retryLater(call, retryAfter, (c) => this.submit(c));
+    else this.calls.settle(call, error, data);
+    return 'settled';
+  }
+}
+
+/** The `retryAfter` (ms) of a `rate_limited` error's details, when it names a sensible one. */
+function retryAfterOf(details: unknown): number | null {
+  const ms = isRecord(details) ? details.retryAfter : undefined;
+  return typeof ms === 'number' && ms >= 0 && ms <= 60_000 ? ms : null;
 }
