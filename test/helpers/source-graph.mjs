@@ -4,8 +4,10 @@
 // for a reader, and a type import pulls the other file's declarations in.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const SRC = resolve('src');
+/** src/ of this checkout, wherever the test runs from. */
+export const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 
 /** Every .ts/.cts file under `dir`, as paths relative to src/ with '/' separators. */
 export function sourceFiles(dir = SRC) {
