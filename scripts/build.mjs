@@ -1,10 +1,15 @@
 // Build:
 //   dist/esm      tsc: ES modules + .d.ts, one file per module.
-//   dist/cjs      esbuild, not bundled: the same modules as CommonJS, one file
-//                 per module (`require('./x.js')` between them), so every
+//   dist/cjs      tsc again: the same modules as CommonJS, one file
+//                 per module, comments kept (`require('./x.js')` between them), so every
 //                 CommonJS entry point (index, compat, client) loads the same
 //                 module instances: one RequestError, one WebSocket class.
 //                 dist/cjs/index.cjs (src/index.cts) is the root entry.
+//   dist/mjs      the ES module entries of the package: each re-exports
+//                 the CommonJS module of its entry, so import and require
+//                 share one copy of the code (dist/esm is what tsc emits:
+//                 the declarations the package ships, and the modules the
+//                 tests and coverage run against).
 //   dist/browser  the browser client bundles (scripts/build-browser.mjs).
 //
 // `node scripts/build.mjs` (npm run build) is the development build: source
@@ -14,8 +19,8 @@
 // published JavaScript is tsc's output of src/ with only the types removed,
 // readable as it is.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { build } from 'esbuild';
 import ts from 'typescript';
 import { buildBrowser } from './build-browser.mjs';
@@ -26,33 +31,53 @@ rmSync('dist', { recursive: true, force: true });
 const tscFlags = release ? ['--sourceMap', 'false', '--inlineSources', 'false'] : [];
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', ...tscFlags], { stdio: 'inherit' });
 
-/** Every module of src/ (the .ts files; .cts entries are built on their own). */
-function modules(dir) {
-  const files = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) files.push(...modules(path));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) files.push(path);
-  }
-  return files;
-}
-
-const cjs = {
-  bundle: false,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  outbase: 'src',
-  outdir: 'dist/cjs',
-  logLevel: 'warning',
-};
-// The modules keep their .js names (dist/cjs/package.json makes .js CommonJS
-// there), so the `./x.js` specifiers of src/ resolve unchanged.
-await build({ ...cjs, entryPoints: modules('src') });
+// The CommonJS build: the same compiler, one module per source file, the
+// comments kept (what the package ships, so an auditor reads the sources'
+// words). The modules keep their .js names (dist/cjs/package.json makes .js
+// CommonJS there), so the `./x.js` specifiers of src/ resolve unchanged.
+execFileSync(
+  process.execPath,
+  [
+    'node_modules/typescript/bin/tsc', '-p', 'tsconfig.json',
+    '--module', 'commonjs', '--moduleResolution', 'node10', '--ignoreDeprecations', '5.0',
+    '--outDir', 'dist/cjs', '--declaration', 'false', '--sourceMap', 'false', '--inlineSources', 'false',
+  ],
+  { stdio: 'inherit' },
+);
+const cjs = { bundle: false, platform: 'node', format: 'cjs', target: 'node20', outdir: 'dist/cjs', logLevel: 'warning' };
 // src/index.cts -> dist/cjs/index.cjs: requires ./index.js (src/index.ts).
 await build({ ...cjs, entryPoints: ['src/index.cts'], outExtension: { '.js': '.cjs' } });
 writeFileSync('dist/cjs/package.json', JSON.stringify({ type: 'commonjs' }) + '\n');
 writeFileSync('dist/cjs/index.d.cts', cjsDeclarations());
+await esmEntries();
+
+/**
+ * The ES module entry points of the package (dist/mjs): each re-exports
+ * the CommonJS module of the same entry, as ws's wrapper.mjs does, so
+ * `import` and `require` load one copy of the code and the same classes
+ * (no dual-package hazard), and the package ships the code once. The
+ * export names are the ES build's (dist/esm), so the two cannot drift.
+ */
+async function esmEntries() {
+  const entries = {
+    index: ['../esm/index.js', '../cjs/index.cjs'],
+    protocol: ['../esm/protocol.js', '../cjs/protocol.js'],
+    compat: ['../esm/compat/index.js', '../cjs/compat/index.js'],
+    client: ['../esm/client/index.js', '../cjs/client/index.js'],
+  };
+  mkdirSync('dist/mjs', { recursive: true });
+  for (const [name, [esm, cjs]] of Object.entries(entries)) {
+    const names = Object.keys(await import(new URL(esm, new URL('../dist/mjs/', import.meta.url)).href));
+    const named = names.filter((n) => n !== 'default');
+    const lines = [
+      '// ES module entry: the CommonJS build re-exported (see scripts/build.mjs), one copy of every class.',
+      `import cjs from '${cjs}';`,
+      `export const { ${named.join(', ')} } = cjs;`,
+    ];
+    if (names.includes('default')) lines.push('export default cjs.default;');
+    writeFileSync(`dist/mjs/${name}.mjs`, lines.join('\n') + '\n');
+  }
+}
 
 /**
  * The types of dist/cjs/index.cjs, as @types/ws types `require('ws')`: one

@@ -1,6 +1,7 @@
-// CommonJS entry points share one module graph: `require('ws-node-server')`,
+// Every entry point shares one module graph: `require('ws-node-server')`,
 // `require('ws-node-server/compat')` and `require('ws-node-server/client')`
-// load the same classes, so `instanceof` and error codes hold across them.
+// load the same classes, so `instanceof` and error codes hold across them,
+// and `import` of each gives those same classes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { consumer, runNode } from './consumer.mjs';
@@ -114,6 +115,39 @@ console.log(JSON.stringify(Object.keys(api).filter((k) => k !== 'default').sort(
     assert.equal(cjs.open, 1);
     assert.equal(cjs.requestError, 'function');
     for (const name of esm) assert.ok(cjs.keys.includes(name), `require('ws-node-server').${name}`);
+  } finally {
+    c.remove();
+  }
+});
+
+// import and require load the same code: the ES module entries re-export the
+// CommonJS build, so an application (or two of its dependencies) that
+// reaches the package both ways still gets one set of classes.
+const both = `
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const pairs = [
+  ['ws-node-server', ['WebSocket', 'WebSocketServer', 'WebSocketNodeServer', 'RequestError', 'createWebSocketStream', 'default']],
+  ['ws-node-server/compat', ['WebSocketNodeServer']],
+  ['ws-node-server/client', ['WebSocketNodeClient', 'ServerError', 'ClientCore']],
+  ['ws-node-server/protocol', ['FrameParser', 'Connection', 'prepareFrame']],
+];
+const out = {};
+for (const [entry, names] of pairs) {
+  const esm = await import(entry);
+  const cjs = require(entry);
+  for (const name of names) out[entry + ' ' + name] = typeof esm[name] === 'function' && esm[name] === (name === 'default' && entry === 'ws-node-server' ? cjs : cjs[name]);
+}
+console.log(JSON.stringify(out));
+`;
+
+test('import and require of every entry give the very same classes and functions', async () => {
+  const c = consumer({ 'package.json': JSON.stringify({ name: 'app', private: true, type: 'module' }), 'both.mjs': both });
+  try {
+    const out = JSON.parse(await runNode(c.dir, 'both.mjs'));
+    const names = Object.keys(out);
+    assert.equal(names.length, 13);
+    assert.deepEqual(names.filter((n) => out[n] !== true), []);
   } finally {
     c.remove();
   }
