@@ -116,6 +116,18 @@ export class Transport implements ConnectionEvents, Batched {
     return this.socket === null ? 0 : this.socket.writableLength + (this.#out === null ? 0 : this.#out.bytes);
   }
 
+  /**
+   * What ws's bufferedAmount counts: bytes the socket could not hand to the
+   * kernel. The batch of the current iteration, corked until its flush
+   * slice, is left out: ws writes each frame at once, so on a socket that
+   * keeps up its bufferedAmount stays 0 after a send.
+   */
+  get unsent(): number {
+    if (this.socket === null) return 0;
+    const held = this.socket.writableLength - this.#corked;
+    return (held > 0 ? held : 0) + (this.#out === null ? 0 : this.#out.bytes);
+  }
+
   /** Attaches the upgraded socket and any bytes read past the handshake. */
   attach(socket: Duplex, head: Buffer): void {
     (socket as SocketWithIo)[kIo] = this;
@@ -260,6 +272,20 @@ export class Transport implements ConnectionEvents, Batched {
   end(): void {
     if (this.#out !== null) this.#endWhenDrained = true;
     else this.socket?.end();
+  }
+
+  /**
+   * Destroys the socket without a close handshake. What was already sent
+   * is handed to the kernel first, as ws writes each frame at once: a
+   * close frame (or message) sent just before still leaves. Frames waiting
+   * in the own queue are dropped (their callbacks get an error).
+   */
+  terminate(): void {
+    const socket = this.socket;
+    if (socket === null) return;
+    this.conn.abort();
+    if (socket.writableCorked > 0) socket.uncork();
+    socket.destroy();
   }
 
   armCloseTimer(): void {

@@ -1,0 +1,136 @@
+// The close of a connection as a program sees it, side by side with ws 8:
+// 'close' (code, reason Buffer) on both sides of a clean close started by
+// either, the codes a close can end with, terminate(), close() called in
+// 'open', twice or while closing, and a peer that never answers the close.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { parity, pair, next, closed, settle } from './api-pair.mjs';
+
+/** Logs `ws`'s open/message/close/error events, with the readyState in each listener. */
+function watch(ws, log, side) {
+  ws.on('close', (code, reason) => log.push([side, 'close', code, Buffer.isBuffer(reason) ? reason.toString() : typeof reason, ws.readyState]));
+  ws.on('error', (err) => log.push([side, 'error', err.message, ws.readyState]));
+}
+
+for (const [code, reason] of [[undefined, undefined], [1000, ''], [1000, 'bye'], [3000, 'three'], [4999, 'é'.repeat(40)]]) {
+  for (const by of ['client', 'server']) {
+    test(`close(${code}, ${reason === undefined ? '' : `'${reason.slice(0, 5)}'`}) by the ${by}: both sides get the code and the reason`, async () => {
+      await parity(async (impl) => {
+        const p = await pair(impl);
+        const log = [];
+        watch(p.client, log, 'client');
+        watch(p.server, log, 'server');
+        const both = Promise.all([closed(p.client), closed(p.server)]);
+        const closer = by === 'client' ? p.client : p.server;
+        closer.close(code, reason);
+        const state = closer.readyState;
+        await both;
+        await p.done();
+        return { state, log: log.sort((a, b) => a[0].localeCompare(b[0])) };
+      });
+    });
+  }
+}
+
+test('terminate(): CLOSING at once, then close 1006 with an empty reason on this side; the peer gets 1006 too', async () => {
+  await parity(async (impl) => {
+    const p = await pair(impl);
+    const log = [];
+    watch(p.client, log, 'client');
+    watch(p.server, log, 'server');
+    const both = Promise.all([closed(p.client), closed(p.server)]);
+    p.client.terminate();
+    const state = p.client.readyState;
+    p.client.terminate();
+    await both;
+    await p.done();
+    return { state, log: log.sort((a, b) => a[0].localeCompare(b[0])) };
+  }, { state: 2, log: [['client', 'close', 1006, '', 3], ['server', 'close', 1006, '', 3]] });
+});
+
+test('close() inside the open listener closes cleanly with that code', async () => {
+  await parity(async (impl) => {
+    const wss = new impl.WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await next(wss, 'listening');
+    const log = [];
+    wss.on('connection', (s) => watch(s, log, 'server'));
+    const ws = new impl.WebSocket(`ws://127.0.0.1:${wss.address().port}`);
+    watch(ws, log, 'client');
+    ws.on('open', () => {
+      ws.close(4001, 'from open');
+      log.push(['client', 'open', ws.readyState]);
+    });
+    await closed(ws);
+    await settle(20);
+    wss.close();
+    return log.sort((a, b) => a[0].localeCompare(b[0]));
+  });
+});
+
+test('close() twice: the second call changes nothing, the peer gets the first code', async () => {
+  await parity(async (impl) => {
+    const p = await pair(impl);
+    const log = [];
+    watch(p.client, log, 'client');
+    watch(p.server, log, 'server');
+    const both = Promise.all([closed(p.client), closed(p.server)]);
+    p.client.close(4001, 'first');
+    p.client.close(4002, 'second');
+    p.client.close();
+    await both;
+    p.client.close(4003);
+    await p.done();
+    return log.sort((a, b) => a[0].localeCompare(b[0]));
+  });
+});
+
+test('terminate() while CLOSING: close 1006 here; the peer got the close frame', async () => {
+  await parity(async (impl) => {
+    const p = await pair(impl);
+    const log = [];
+    watch(p.client, log, 'client');
+    watch(p.server, log, 'server');
+    const both = Promise.all([closed(p.client), closed(p.server)]);
+    p.client.close(4001, 'first');
+    p.client.terminate();
+    const state = p.client.readyState;
+    await both;
+    await p.done();
+    return { state, log: log.sort((a, b) => a[0].localeCompare(b[0])) };
+  });
+});
+
+test('a peer that never answers the close frame: the WebSocket stays CLOSING (until the close timeout); terminate() ends it with 1006', async () => {
+  // A raw server that completes the upgrade and then never writes again.
+  const server = http.createServer();
+  const sockets = new Set();
+  server.on('upgrade', (req, socket) => {
+    sockets.add(socket);
+    const { createHash } = require_crypto();
+    const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    socket.on('error', () => {});
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    await parity(async (impl) => {
+      const ws = new impl.WebSocket(`ws://127.0.0.1:${server.address().port}`);
+      await next(ws, 'open');
+      const log = [];
+      watch(ws, log, 'client');
+      ws.close(1000);
+      await settle(100);
+      const stillClosing = ws.readyState;
+      ws.terminate();
+      await closed(ws);
+      return { stillClosing, log };
+    }, { stillClosing: 2, log: [['client', 'close', 1006, '', 3]] });
+  } finally {
+    for (const s of sockets) s.destroy();
+    server.close();
+  }
+});
+
+import { createRequire } from 'node:module';
+const require_crypto = () => createRequire(import.meta.url)('node:crypto');

@@ -1,0 +1,127 @@
+// The WebSocket's properties at each stage of a connection (connecting,
+// open, closing, closed) on a client and on a server-side instance, and
+// what each binaryType delivers, side by side with ws 8.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parity, pair, listen, next, shutdown, closed, dataKind, settle } from './api-pair.mjs';
+
+const props = (ws) => ({
+  readyState: ws.readyState,
+  bufferedAmount: ws.bufferedAmount,
+  protocol: ws.protocol,
+  extensions: ws.extensions,
+  binaryType: ws.binaryType,
+  isPaused: ws.isPaused,
+});
+
+test('a client: its properties before open, when open, after close() and after close', async () => {
+  await parity(async (impl) => {
+    const wss = await listen(impl, { handleProtocols: () => 'chat' });
+    const url = `ws://127.0.0.1:${wss.address().port}/path?q=1`;
+    const ws = new impl.WebSocket(url, ['chat']);
+    const stages = { connecting: { ...props(ws), url: ws.url === url } };
+    await next(ws, 'open');
+    stages.open = { ...props(ws), url: ws.url === url };
+    ws.close(1000, 'bye');
+    stages.closing = { ...props(ws), url: ws.url === url };
+    await closed(ws);
+    stages.closed = { ...props(ws), url: ws.url === url };
+    await shutdown(wss);
+    return stages;
+  }, {
+    connecting: { readyState: 0, bufferedAmount: 0, protocol: '', extensions: '', binaryType: 'nodebuffer', isPaused: false, url: true },
+    open: { readyState: 1, bufferedAmount: 0, protocol: 'chat', extensions: '', binaryType: 'nodebuffer', isPaused: false, url: true },
+    closing: { readyState: 2, bufferedAmount: 0, protocol: 'chat', extensions: '', binaryType: 'nodebuffer', isPaused: false, url: true },
+    closed: { readyState: 3, bufferedAmount: 0, protocol: 'chat', extensions: '', binaryType: 'nodebuffer', isPaused: false, url: true },
+  });
+});
+
+test('a server-side WebSocket: its properties when open, after close() and after close; url is undefined', async () => {
+  await parity(async (impl) => {
+    const p = await pair(impl, { handleProtocols: () => 'chat' }, undefined);
+    const { server } = p;
+    const stages = { open: { ...props(server), url: server.url } };
+    server.close(4000, 'x');
+    stages.closing = { ...props(server), url: server.url };
+    await closed(server);
+    stages.closed = { ...props(server), url: server.url };
+    await p.done();
+    return stages;
+  });
+});
+
+test('the binaryType setter ignores values it does not know', async () => {
+  await parity(async (impl) => {
+    const p = await pair(impl);
+    const seen = [];
+    for (const v of ['arraybuffer', 'bogus', undefined, null, 'NodeBuffer', 'fragments', 'blob', 'nodebuffer']) {
+      p.client.binaryType = v;
+      seen.push(p.client.binaryType);
+    }
+    await p.done();
+    return seen;
+  }, ['arraybuffer', 'arraybuffer', 'arraybuffer', 'arraybuffer', 'arraybuffer', 'fragments', 'blob', 'nodebuffer']);
+});
+
+test('each binaryType gives binary messages its type; text messages are Buffers with isBinary false', async () => {
+  await parity(async (impl) => {
+    const p = await pair(impl);
+    const got = {};
+    for (const type of ['nodebuffer', 'arraybuffer', 'fragments', 'blob']) {
+      p.client.binaryType = type;
+      const bin = next(p.client, 'message');
+      p.server.send(Buffer.from('bin'));
+      const [data, isBinary] = await bin;
+      const txt = next(p.client, 'message');
+      p.server.send('txt');
+      const [tdata, tIsBinary] = await txt;
+      got[type] = { binary: [...dataKind(data), isBinary], text: [...dataKind(tdata), tIsBinary] };
+    }
+    await p.done();
+    return got;
+  }, {
+    nodebuffer: { binary: ['Buffer', 'bin', true], text: ['Buffer', 'txt', false] },
+    arraybuffer: { binary: ['ArrayBuffer', 'bin', true], text: ['Buffer', 'txt', false] },
+    fragments: { binary: ['Array', ['bin'], true], text: ['Buffer', 'txt', false] },
+    blob: { binary: ['Blob', 3, true], text: ['Buffer', 'txt', false] },
+  });
+});
+
+test('a fragmented message arrives as one message; binaryType fragments gives it as an array of Buffers', async () => {
+  await parity(async (impl) => {
+    const p = await pair(impl);
+    const got = [];
+    p.client.on('message', (data, isBinary) => got.push([...dataKind(data), isBinary]));
+    p.client.binaryType = 'fragments';
+    p.server.send(Buffer.from('ab'), { fin: false });
+    p.server.send(Buffer.from('cd'), { fin: false });
+    p.server.send(Buffer.from('e'), { fin: true });
+    p.server.send('t1', { fin: false });
+    p.server.send('t2');
+    await settle(100);
+    p.client.binaryType = 'nodebuffer';
+    p.server.send(Buffer.from('x'), { fin: false });
+    p.server.send(Buffer.from('y'));
+    await settle(100);
+    await p.done();
+    return got;
+  });
+});
+
+test('bufferedAmount after close grows by what is sent, on both sides', async () => {
+  await parity(async (impl) => {
+    const p = await pair(impl);
+    p.client.close();
+    p.client.send('12345');
+    p.client.ping('ab');
+    const errs = [];
+    p.client.pong(Buffer.from('xyz'), undefined, (e) => errs.push(e?.message));
+    const afterClose = p.client.bufferedAmount;
+    await closed(p.client);
+    p.client.send('1', (e) => errs.push(e?.message));
+    const afterClosed = p.client.bufferedAmount;
+    await settle(20);
+    await p.done();
+    return { afterClose, afterClosed, errs };
+  });
+});
