@@ -134,3 +134,65 @@ test('a peer that never answers the close frame: the WebSocket stays CLOSING (un
 
 import { createRequire } from 'node:module';
 const require_crypto = () => createRequire(import.meta.url)('node:crypto');
+
+test('messages and pings that arrive while CLOSING are delivered, then close', async () => {
+  await parity(async (impl) => {
+    const p = await pair(impl);
+    const log = [];
+    p.client.on('message', (d) => log.push(['message', d.toString(), p.client.readyState]));
+    p.client.on('ping', (d) => log.push(['ping', d.toString(), p.client.readyState]));
+    p.client.on('close', (code, reason) => log.push(['close', code, reason.toString()]));
+    p.client.close(4000, 'c');
+    p.server.send('late');
+    p.server.ping('lp');
+    await closed(p.client);
+    await p.done();
+    return log;
+  }, [['message', 'late', 2], ['ping', 'lp', 2], ['close', 4000, 'c']]);
+});
+
+test('send() then terminate(): the message still leaves, its callback gets no error', async () => {
+  await parity(async (impl) => {
+    const p = await pair(impl);
+    const log = [];
+    p.server.on('message', (d) => log.push(['server got', d.toString()]));
+    const serverClosed = closed(p.server);
+    p.client.send('x', (err) => log.push(['callback', err ? err.message : null]));
+    p.client.terminate();
+    await closed(p.client);
+    await serverClosed;
+    await p.done();
+    return log.sort((a, b) => a[0].localeCompare(b[0]));
+  }, [['callback', null], ['server got', 'x']]);
+});
+
+test('a Buffer reason goes as its bytes; close() inside the close listener does nothing', async () => {
+  await parity(async (impl) => {
+    const p = await pair(impl);
+    const log = [];
+    p.server.on('close', (code, reason) => {
+      log.push(['server close', code, reason.toString()]);
+      p.server.close(1000);
+      log.push(['server readyState', p.server.readyState]);
+    });
+    const serverClosed = closed(p.server);
+    p.client.close(1000, Buffer.from('buf reason'));
+    await serverClosed;
+    await p.done();
+    return log;
+  }, [['server close', 1000, 'buf reason'], ['server readyState', 3]]);
+});
+
+test('the readyState in message listeners stays OPEN until the close frame is read; close follows', async () => {
+  await parity(async (impl) => {
+    const p = await pair(impl);
+    const log = [];
+    p.client.on('message', (d) => log.push(['message', d.toString(), p.client.readyState]));
+    p.client.on('close', (code) => log.push(['close', code, p.client.readyState]));
+    p.server.send('m');
+    p.server.close();
+    await closed(p.client);
+    await p.done();
+    return log;
+  }, [['message', 'm', 1], ['close', 1005, 3]]);
+});
