@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { parity, pair, next, closed, settle } from './api-pair.mjs';
+import { parity, pair, listen, next, closed, settle } from './api-pair.mjs';
+import { rawPeer } from './raw-peer.mjs';
 
 /** Logs `ws`'s open/message/close/error events, with the readyState in each listener. */
 function watch(ws, log, side) {
@@ -124,8 +125,14 @@ test('a peer that never answers the close frame: the WebSocket stays CLOSING (un
       const stillClosing = ws.readyState;
       ws.terminate();
       await closed(ws);
+      // With a short closeTimeout the socket is destroyed by itself: 1006, no error.
+      const short = new impl.WebSocket(`ws://127.0.0.1:${server.address().port}`, { closeTimeout: 50 });
+      await next(short, 'open');
+      watch(short, log, 'short');
+      short.close(4000);
+      await closed(short);
       return { stillClosing, log };
-    }, { stillClosing: 2, log: [['client', 'close', 1006, '', 3]] });
+    }, { stillClosing: 2, log: [['client', 'close', 1006, '', 3], ['short', 'close', 1006, '', 3]] });
   } finally {
     for (const s of sockets) s.destroy();
     server.close();
@@ -195,4 +202,25 @@ test('the readyState in message listeners stays OPEN until the close frame is re
     await p.done();
     return log;
   }, [['message', 'm', 1], ['close', 1005, 3]]);
+});
+
+test('a client that never answers the close frame: the server-side WebSocket closes with 1006 after closeTimeout', async () => {
+  await parity(async (impl) => {
+    const wss = await listen(impl, { closeTimeout: 50 });
+    const log = [];
+    const serverClosed = new Promise((resolve) => {
+      wss.on('connection', (ws) => {
+        watch(ws, log, 'server');
+        ws.on('close', resolve);
+        ws.close(4000, 'bye');
+        log.push(['server', 'after close()', ws.readyState]);
+      });
+    });
+    // A raw client that upgrades and then never writes again.
+    const sock = rawPeer(wss.address().port, Buffer.alloc(0), (code) => log.push(['peer', 'close frame', code]));
+    await serverClosed;
+    sock.destroy();
+    await new Promise((r) => wss.close(r));
+    return log;
+  }, [['server', 'after close()', 2], ['peer', 'close frame', 4000], ['server', 'close', 1006, '', 3]]);
 });
