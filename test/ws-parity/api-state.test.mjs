@@ -134,3 +134,69 @@ test('bufferedAmount after close grows by what is sent, on both sides', async ()
     return { afterClose, afterClosed, errs };
   });
 });
+
+test('bufferedAmount is 0 while the socket takes what is sent; it grows once the peer stops reading; 0 after close', async () => {
+  for (const how of ['close', 'terminate']) {
+    await parity(async (impl) => {
+      const p = await pair(impl);
+      const data = Buffer.alloc(1024, 61);
+      const afterOne = [];
+      p.server.send(data);
+      afterOne.push(p.server.bufferedAmount);
+      let n = 0;
+      while (p.server.bufferedAmount === 0 && n < 100000) {
+        p.server.send(data);
+        n++;
+      }
+      const grew = p.server.bufferedAmount > 0;
+      const done = closed(p.server);
+      p.server[how]();
+      const afterCall = p.server.bufferedAmount > 0;
+      await done;
+      const afterClosed = p.server.bufferedAmount;
+      await p.done();
+      return { how, afterOne, grew, afterCall, afterClosed };
+    }, { how, afterOne: [0], grew: true, afterCall: true, afterClosed: 0 });
+  }
+});
+
+test('events in order: what a server sends at once reaches the client after upgrade and open; what a client sends in open reaches the server in order', async () => {
+  await parity(async (impl) => {
+    const wss = await listen(impl);
+    wss.on('connection', (s) => {
+      s.send('hi');
+      s.ping('p');
+      s.send(Buffer.from('b'));
+      s.close(4000, 'r');
+    });
+    const ws = new impl.WebSocket(`ws://127.0.0.1:${wss.address().port}`);
+    const client = [];
+    for (const t of ['upgrade', 'open', 'message', 'ping', 'pong', 'close', 'error']) {
+      ws.on(t, (a, b) => client.push([t, ws.readyState, t === 'message' || t === 'ping' ? String(a) : t === 'close' ? a : null, t === 'message' ? b : null]));
+    }
+    await closed(ws);
+
+    const server = [];
+    wss.removeAllListeners('connection');
+    wss.on('connection', (s) => {
+      for (const t of ['open', 'message', 'ping', 'pong', 'close', 'error']) {
+        s.on(t, (a, b) => server.push([t, s.readyState, t === 'close' ? a : String(a), t === 'message' ? b : null]));
+      }
+    });
+    const c = new impl.WebSocket(`ws://127.0.0.1:${wss.address().port}`);
+    c.on('open', () => {
+      c.send('a');
+      c.send('b', { binary: true });
+      c.ping();
+      c.pong('x');
+      c.close(1001);
+    });
+    await closed(c);
+    await settle(50);
+    await shutdown(wss);
+    return { client, server };
+  }, {
+    client: [['upgrade', 0, null, null], ['open', 1, null, null], ['message', 1, 'hi', false], ['ping', 1, 'p', null], ['message', 1, 'b', true], ['close', 3, 4000, null]],
+    server: [['message', 1, 'a', false], ['message', 1, 'b', true], ['ping', 1, '', null], ['pong', 1, 'x', null], ['close', 3, 1001, null]],
+  });
+});
