@@ -5,7 +5,7 @@
 // for...in lists them), the instance has no own properties (Object.keys and
 // JSON.stringify give nothing, and an event never serializes its target).
 
-class Event {
+export class WsEvent {
   readonly #type: string;
   readonly #target: unknown;
   constructor(type: string, target: unknown) {
@@ -20,7 +20,7 @@ class Event {
   }
 }
 
-class MessageEvent extends Event {
+export class MessageEvent extends WsEvent {
   readonly #data: unknown;
   constructor(data: unknown, target: unknown) {
     super('message', target);
@@ -31,7 +31,7 @@ class MessageEvent extends Event {
   }
 }
 
-class CloseEvent extends Event {
+export class CloseEvent extends WsEvent {
   readonly #code: number;
   readonly #reason: string;
   readonly #wasClean: boolean;
@@ -52,7 +52,7 @@ class CloseEvent extends Event {
   }
 }
 
-class ErrorEvent extends Event {
+export class ErrorEvent extends WsEvent {
   readonly #error: unknown;
   readonly #message: string;
   constructor(error: unknown, target: unknown) {
@@ -70,7 +70,7 @@ class ErrorEvent extends Event {
 
 // Class accessors are not enumerable by default; ws's (and the DOM's) are.
 for (const [cls, names] of [
-  [Event, ['type', 'target']],
+  [WsEvent, ['type', 'target']],
   [MessageEvent, ['data']],
   [CloseEvent, ['code', 'reason', 'wasClean']],
   [ErrorEvent, ['error', 'message']],
@@ -78,6 +78,7 @@ for (const [cls, names] of [
   for (const name of names) Object.defineProperty(cls.prototype, name, { enumerable: true });
 }
 
-export { Event as WsEvent, MessageEvent, CloseEvent, ErrorEvent };
+// Exported as Event (index.ts); its name is that, as ws's and the DOM's.
+Object.defineProperty(WsEvent, 'name', { value: 'Event' });
 
 export type EventListenerLike<E> = ((event: E) => void) | { handleEvent(event: E): void };
