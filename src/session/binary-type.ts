@@ -5,7 +5,8 @@
 export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
 
 /**
- * 'fragments' gives the whole message as the only element: the frame layer
+ * 'fragments' gives the whole message as the only element (none when it is
+ * empty): the frame layer
  * assembles a fragmented message in one buffer (docs/websocket.md,
  * Differences from ws).
  */
@@ -16,7 +17,8 @@ export function convertBinary(data: Buffer, type: BinaryType): Buffer | ArrayBuf
       ? (data.buffer as ArrayBuffer)
       : (data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer);
   }
-  if (type === 'fragments') return [data];
+  // ws lists the frames that carried bytes: none for an empty message.
+  if (type === 'fragments') return data.length === 0 ? [] : [data];
   return new Blob([data as Uint8Array<ArrayBuffer>]);
 }
 

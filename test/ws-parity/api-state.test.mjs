@@ -200,3 +200,29 @@ test('events in order: what a server sends at once reaches the client after upgr
     server: [['message', 1, 'a', false], ['message', 1, 'b', true], ['ping', 1, '', null], ['pong', 1, 'x', null], ['close', 3, 1001, null]],
   });
 });
+
+test('an empty binary message, whole or in fragments, per binaryType (fragments: an empty array when it has no bytes)', async () => {
+  await parity(async (impl) => {
+    const p = await pair(impl);
+    const got = [];
+    for (const type of ['nodebuffer', 'arraybuffer', 'fragments', 'blob']) {
+      p.client.binaryType = type;
+      const whole = next(p.client, 'message');
+      p.server.send(Buffer.alloc(0));
+      const [data, isBinary] = await whole;
+      got.push([type, ...dataKind(data), isBinary]);
+      const pieces = next(p.client, 'message');
+      p.server.send(Buffer.alloc(0), { fin: false });
+      p.server.send(Buffer.alloc(0));
+      const [data2] = await pieces;
+      got.push([type, ...dataKind(data2)]);
+    }
+    await p.done();
+    return got;
+  }, [
+    ['nodebuffer', 'Buffer', '', true], ['nodebuffer', 'Buffer', ''],
+    ['arraybuffer', 'ArrayBuffer', '', true], ['arraybuffer', 'ArrayBuffer', ''],
+    ['fragments', 'Array', [], true], ['fragments', 'Array', []],
+    ['blob', 'Blob', 0, true], ['blob', 'Blob', 0],
+  ]);
+});
