@@ -224,3 +224,33 @@ test('a client that never answers the close frame: the server-side WebSocket clo
     return log;
   }, [['server', 'after close()', 2], ['peer', 'close frame', 4000], ['server', 'close', 1006, '', 3]]);
 });
+
+test('a server-side WebSocket closed or terminated in the connection listener: the client opens, gets what was sent, then close', async () => {
+  await parity(async (impl) => {
+    const out = {};
+    for (const act of ['terminate', 'close', 'send and close', 'send and terminate']) {
+      const wss = await listen(impl);
+      wss.on('connection', (s) => {
+        if (act.startsWith('send')) s.send('m');
+        if (act.endsWith('terminate')) s.terminate();
+        else if (act === 'close') s.close(4001, 'now');
+        else s.close();
+      });
+      const ws = new impl.WebSocket(`ws://127.0.0.1:${wss.address().port}`);
+      const log = [];
+      for (const t of ['upgrade', 'open', 'message', 'close', 'error']) {
+        ws.on(t, (a) => log.push(t === 'close' ? `close ${a}` : t === 'error' ? `error ${a.message}` : t === 'message' ? `message ${a}` : t));
+      }
+      await closed(ws);
+      await settle(20);
+      out[act] = log;
+      await new Promise((r) => wss.close(r));
+    }
+    return out;
+  }, {
+    terminate: ['upgrade', 'open', 'close 1006'],
+    close: ['upgrade', 'open', 'close 4001'],
+    'send and close': ['upgrade', 'open', 'message m', 'close 1005'],
+    'send and terminate': ['upgrade', 'open', 'message m', 'close 1006'],
+  });
+});
