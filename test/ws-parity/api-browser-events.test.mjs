@@ -101,3 +101,23 @@ test('listeners of the browser API run among the EventEmitter listeners in the o
     return order;
   }, ['on 1', 'onmessage', 'addEventListener', 'on 2']);
 });
+
+test('addEventListener for ping, pong, upgrade or drain: never called, even when those events happen', async () => {
+  await parity(async (impl) => {
+    const wss = await listen(impl);
+    wss.on('connection', (s) => s.ping('p'));
+    const ws = new impl.WebSocket(`ws://127.0.0.1:${wss.address().port}`);
+    const calls = [];
+    for (const type of ['ping', 'pong', 'upgrade', 'drain', 'redirect']) ws.addEventListener(type, () => calls.push(type));
+    ws.onping = () => calls.push('onping');
+    const emitted = [];
+    ws.on('ping', () => emitted.push('ping'));
+    ws.on('pong', () => emitted.push('pong'));
+    await next(ws, 'open');
+    ws.ping();
+    await settle(100);
+    ws.terminate();
+    wss.close();
+    return { calls, emitted: emitted.sort() };
+  }, { calls: [], emitted: ['ping', 'pong'] });
+});
