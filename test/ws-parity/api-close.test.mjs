@@ -254,3 +254,22 @@ test('a server-side WebSocket closed or terminated in the connection listener: t
     'send and terminate': ['upgrade', 'open', 'message m', 'close 1006'],
   });
 });
+
+test('a protocol error: error (in CLOSING) then close 1006 on the failing side; the peer gets the close code', async () => {
+  await parity(async (impl) => {
+    const p = await pair(impl);
+    const log = [];
+    watch(p.client, log, 'client');
+    watch(p.server, log, 'server');
+    const both = Promise.all([closed(p.client), closed(p.server)]);
+    // A text frame that is not UTF-8, written on the server's socket as raw bytes.
+    p.server._socket.write(Buffer.from([0x81, 0x02, 0xff, 0xfe]));
+    await both;
+    await p.done();
+    return log.sort((a, b) => a[0].localeCompare(b[0]));
+  }, [
+    ['client', 'error', 'Invalid WebSocket frame: invalid UTF-8 sequence', 2],
+    ['client', 'close', 1006, '', 3],
+    ['server', 'close', 1007, '', 3],
+  ]);
+});
