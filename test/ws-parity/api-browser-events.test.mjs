@@ -4,7 +4,7 @@
 // own properties), and what each event carries.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parity, pair, listen, next, closed, settle } from './api-pair.mjs';
+import { parity, pair, listen, next, closed, settle, until } from './api-pair.mjs';
 import { rawPeer } from './raw-peer.mjs';
 
 /** What a program can see of an event object. */
@@ -115,7 +115,7 @@ test('addEventListener for ping, pong, upgrade or drain: never called, even when
     ws.on('pong', () => emitted.push('pong'));
     await next(ws, 'open');
     ws.ping();
-    await settle(100);
+    await until(() => emitted.length === 2, 'a ping and a pong');
     ws.terminate();
     wss.close();
     return { calls, emitted: emitted.sort() };

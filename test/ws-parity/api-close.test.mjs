@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { parity, pair, listen, next, closed, settle } from './api-pair.mjs';
+import { parity, pair, listen, next, closed, settle, until } from './api-pair.mjs';
 import { rawPeer } from './raw-peer.mjs';
 
 /** Logs `ws`'s open/message/close/error events, with the readyState in each listener. */
@@ -63,10 +63,10 @@ test('close() inside the open listener closes cleanly with that code', async () 
       log.push(['client', 'open', ws.readyState]);
     });
     await closed(ws);
-    await settle(20);
+    await until(() => log.some((e) => e[0] === 'server' && e[1] === 'close'), 'the server-side close');
     wss.close();
     return log.sort((a, b) => a[0].localeCompare(b[0]));
-  });
+  }, [['client', 'open', 2], ['client', 'close', 4001, 'from open', 3], ['server', 'close', 4001, 'from open', 3]]);
 });
 
 test('close() twice: the second call changes nothing, the peer gets the first code', async () => {

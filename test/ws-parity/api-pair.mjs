@@ -3,6 +3,7 @@
 // server-side WebSocket of that connection. The scenarios run once per
 // implementation (see parity in stream-impls.mjs) and must observe the same.
 import { listen, next, shutdown } from './stream-impls.mjs';
+import { WAIT_MS } from '../helpers/wait.mjs';
 
 export { impls, listen, next, shutdown, parity } from './stream-impls.mjs';
 
@@ -36,4 +37,13 @@ export function dataKind(data) {
   if (Array.isArray(data)) return ['Array', data.map((d) => (Buffer.isBuffer(d) ? d.toString() : typeof d))];
   if (typeof Blob !== 'undefined' && data instanceof Blob) return ['Blob', data.size];
   return [typeof data, String(data)];
+}
+
+/** Resolves once `predicate()` holds (checked every 5 ms, a bounded number of times); rejects, naming `what`, if it never does. */
+export async function until(predicate, what) {
+  for (let i = 0; i < WAIT_MS / 5; i++) {
+    if (predicate()) return;
+    await settle(5);
+  }
+  throw new Error(`timed out waiting for ${what}`);
 }

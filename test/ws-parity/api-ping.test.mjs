@@ -2,7 +2,7 @@
 // side by side with ws 8.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parity, pair, listen, next, closed, settle } from './api-pair.mjs';
+import { parity, pair, listen, next, closed, settle, until } from './api-pair.mjs';
 
 test('ping() data types: a number, a string, a Buffer, nothing; the peer gets ping (data) and we get pong (data)', async () => {
   await parity(async (impl) => {
@@ -12,7 +12,7 @@ test('ping() data types: a number, a string, a Buffer, nothing; the peer gets pi
     p.server.on('ping', (d) => pings.push([Buffer.isBuffer(d), d.toString()]));
     p.client.on('pong', (d) => pongs.push([Buffer.isBuffer(d), d.toString()]));
     for (const v of [42, 'str', Buffer.from('buf'), undefined, new Uint8Array([65, 66])]) p.client.ping(v);
-    await settle(100);
+    await until(() => pings.length === 5 && pongs.length === 5, 'five pings and pongs');
     await p.done();
     return { pings, pongs };
   });
@@ -26,7 +26,7 @@ test('pong() sends an unsolicited pong; the peer gets pong (data)', async () => 
     p.server.pong('p1');
     p.server.pong(7);
     p.server.pong();
-    await settle(100);
+    await until(() => pongs.length === 3, 'three pongs');
     await p.done();
     return pongs;
   }, ['p1', '7', '']);
@@ -40,7 +40,7 @@ test('ping()/pong() callbacks run once the frame is written, with the mask argum
     p.client.ping('b', undefined, (err) => calls.push(['ping b', err ?? null]));
     p.client.pong('c', (err) => calls.push(['pong c', err ?? null]));
     p.client.ping((err) => calls.push(['ping fn', err ?? null]));
-    await settle(100);
+    await until(() => calls.length === 4, 'four callbacks');
     await p.done();
     return calls;
   });
@@ -84,11 +84,14 @@ test('autoPong: false: no automatic pong, ping is still emitted', async () => {
     const got = [];
     p.server.on('ping', (d) => got.push(['server ping', d.toString()]));
     p.client.on('pong', (d) => got.push(['client pong', d.toString()]));
+    p.client.on('message', (d) => got.push(['client message', d.toString()]));
+    p.server.on('ping', () => p.server.send('after the ping'));
     p.client.ping('hi');
-    await settle(100);
+    // A pong would have been sent before the message the server sends once it saw the ping.
+    await next(p.client, 'message');
     await p.done();
     return got;
-  }, [['server ping', 'hi']]);
+  }, [['server ping', 'hi'], ['client message', 'after the ping']]);
 });
 
 test('autoPong: false on a client', async () => {
@@ -97,11 +100,13 @@ test('autoPong: false on a client', async () => {
     const got = [];
     p.client.on('ping', (d) => got.push(['client ping', d.toString()]));
     p.server.on('pong', (d) => got.push(['server pong', d.toString()]));
+    p.server.on('message', (d) => got.push(['server message', d.toString()]));
+    p.client.on('ping', () => p.client.send('after the ping'));
     p.server.ping('hi');
-    await settle(100);
+    await next(p.server, 'message');
     await p.done();
     return got;
-  }, [['client ping', 'hi']]);
+  }, [['client ping', 'hi'], ['server message', 'after the ping']]);
 });
 
 test('pause(): messages are held while paused and delivered on resume; isPaused says so', async () => {
@@ -117,7 +122,7 @@ test('pause(): messages are held while paused and delivered on resume; isPaused 
     log.push('resume');
     p.client.resume();
     log.push(`paused ${p.client.isPaused}`);
-    await settle(100);
+    await until(() => log.length === 5, 'the held messages');
     await p.done();
     return log;
   }, ['paused true', 'resume', 'paused false', 'one', 'two']);
@@ -156,12 +161,12 @@ test('paused when the close comes: close follows once resumed', async () => {
     p.server.close(4000);
     await settle(100);
     log.push(`state ${p.client.readyState}`);
+    const done = closed(p.client);
     p.client.resume();
-    await closed(p.client).catch(() => {});
-    await settle(20);
+    await done;
     await p.done();
     return log;
-  });
+  }, ['state 1', 'm', 'close 4000']);
 });
 
 test('ping over 125 bytes throws a RangeError', async () => {

@@ -3,7 +3,7 @@
 // callbacks, and callbacks of sends the connection could not finish.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parity, pair, closed, settle, dataKind } from './api-pair.mjs';
+import { parity, pair, closed, settle, dataKind, until } from './api-pair.mjs';
 
 test('binary: true sends a string as binary, binary: false sends bytes as text', async () => {
   await parity(async (impl) => {
@@ -15,7 +15,7 @@ test('binary: true sends a string as binary, binary: false sends bytes as text',
     p.client.send('plain', {});
     p.client.send('compressed', { compress: true });
     p.client.send(Buffer.from('b2'), { compress: false });
-    await settle(100);
+    await until(() => got.length === 5, 'five messages');
     await p.done();
     return got;
   }, [['Buffer', 'str', true], ['Buffer', 'buf', false], ['Buffer', 'plain', false], ['Buffer', 'compressed', false], ['Buffer', 'b2', true]]);
@@ -34,7 +34,7 @@ test('fin: false: the fragments arrive as one message of the first fragment\'s t
     p.client.send('y', { fin: true });
     p.server.send('s1', { fin: false });
     p.server.send(Buffer.from('s2'), { fin: true });
-    await settle(100);
+    await until(() => got.length === 3, 'three messages');
     await p.done();
     return got.sort((a, b) => a[0].localeCompare(b[0]));
   }, [['client', 's1s2', false], ['server', 'abc', false], ['server', 'xy', true]]);
@@ -49,7 +49,7 @@ test('callbacks run in send order, with no error, once the data is written', asy
     p.client.ping('p', undefined, (err) => order.push(['ping', err ?? null]));
     p.client.send(Buffer.alloc(256 * 1024), { binary: true }, (err) => order.push(['big', err ?? null]));
     p.client.send('3', { fin: true }, (err) => order.push(['3', err ?? null]));
-    await settle(200);
+    await until(() => order.length === 5, 'five callbacks');
     await p.done();
     return order;
   }, [['1', null], ['2', null], ['ping', null], ['big', null], ['3', null]]);

@@ -3,7 +3,7 @@
 // what each binaryType delivers, side by side with ws 8.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parity, pair, listen, next, shutdown, closed, dataKind, settle } from './api-pair.mjs';
+import { parity, pair, listen, next, shutdown, closed, dataKind, settle, until } from './api-pair.mjs';
 
 const props = (ws) => ({
   readyState: ws.readyState,
@@ -107,11 +107,11 @@ test('a fragmented message arrives as one message; binaryType fragments gives it
     p.server.send(Buffer.from('e'), { fin: true });
     p.server.send('t1', { fin: false });
     p.server.send('t2');
-    await settle(100);
+    await until(() => got.length === 2, 'two messages');
     p.client.binaryType = 'nodebuffer';
     p.server.send(Buffer.from('x'), { fin: false });
     p.server.send(Buffer.from('y'));
-    await settle(100);
+    await until(() => got.length === 3, 'three messages');
     await p.done();
     return got;
   }, [['Array', true, 'abcde', true], ['Buffer', 't1t2', false], ['Buffer', 'xy', true]]);
@@ -192,7 +192,7 @@ test('events in order: what a server sends at once reaches the client after upgr
       c.close(1001);
     });
     await closed(c);
-    await settle(50);
+    await until(() => server.some((e) => e[0] === 'close'), 'the server-side close');
     await shutdown(wss);
     return { client, server };
   }, {
