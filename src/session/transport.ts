@@ -20,43 +20,13 @@ import type { FrameCache } from '../frame/encoder.js';
 import { Connection, OPEN, closeKind, type ConnectionEvents, type FrameBytes, type FrameKind } from './connection.js';
 import { OutboundQueue } from './outbound.js';
 import { batch, type Batched } from './write-batch.js';
+import { convertBinary } from './binary-type.js';
+import { NO_BACKPRESSURE, type BackpressurePolicy, type TransportOptions, type TransportOwner } from './transport-types.js';
+
+export type { BinaryType } from './binary-type.js';
+export { NO_BACKPRESSURE, type BackpressurePolicy, type TransportOptions, type TransportOwner } from './transport-types.js';
 
 type Callback = (err?: Error | null) => void;
-
-export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
-
-/** What the transport asks of the WebSocket it serves (WebSocketBase). */
-export interface TransportOwner {
-  emit(event: string, ...args: unknown[]): boolean;
-  listenerCount(event: string): number;
-  readonly binaryType: BinaryType;
-  /** @internal Set on inbound data (the heartbeat sweep reads it). */
-  _alive: boolean;
-  /** @internal Set on inbound messages (the idle sweep reads it). */
-  _active: boolean;
-  /** @internal The server that accepted the connection, told when it closes. */
-  _server: { _clientClosed(ws: never): void } | null;
-}
-
-/** The backpressure policy as the transport applies it (BackpressureOptions in websocket.ts). */
-export interface BackpressurePolicy {
-  limit: number;
-  policy: 'drop' | 'close';
-  closeCode?: number;
-  onLimit?(owner: TransportOwner, action: 'drop' | 'close', bufferedAmount: number): void;
-}
-
-export const NO_BACKPRESSURE: BackpressurePolicy = { limit: 0, policy: 'drop' };
-
-/** The per-connection options the transport and its Connection use (SocketOptions in websocket.ts). */
-export interface TransportOptions {
-  maxPayload?: number;
-  skipUTF8Validation?: boolean;
-  autoPong?: boolean;
-  closeTimeout?: number;
-  backpressure?: BackpressurePolicy;
-  generateMask?: (mask: Buffer) => void;
-}
 
 /** A corked batch this big is handed to the kernel at once, without waiting for the end of the iteration. */
 const EARLY_FLUSH = 128 * 1024;
@@ -91,6 +61,8 @@ export class Transport implements ConnectionEvents, Batched {
   #out: OutboundQueue | null = null;
   /** The socket is to be ended once the own queue is written. */
   #endWhenDrained = false;
+  /** The socket's error (ECONNRESET, EPIPE...), given to the callbacks of frames it kept from being sent. */
+  socketError: Error | null = null;
   /** What an 'error' listener threw while being told of a protocol error (see listenerFailed). */
   #errorListenerThrew: unknown = undefined;
 
@@ -114,6 +86,18 @@ export class Transport implements ConnectionEvents, Batched {
   /** Bytes queued (in the socket and in the own queue) and not yet handed to the kernel. */
   get bufferedAmount(): number {
     return this.socket === null ? 0 : this.socket.writableLength + (this.#out === null ? 0 : this.#out.bytes);
+  }
+
+  /**
+   * What ws's bufferedAmount counts: bytes the socket could not hand to the
+   * kernel. The batch of the current iteration, corked until its flush
+   * slice, is left out: ws writes each frame at once, so on a socket that
+   * keeps up its bufferedAmount stays 0 after a send.
+   */
+  get unsent(): number {
+    if (this.socket === null) return 0;
+    const held = this.socket.writableLength - this.#corked;
+    return (held > 0 ? held : 0) + (this.#out === null ? 0 : this.#out.bytes);
   }
 
   /** Attaches the upgraded socket and any bytes read past the handshake. */
@@ -262,6 +246,20 @@ export class Transport implements ConnectionEvents, Batched {
     else this.socket?.end();
   }
 
+  /**
+   * Destroys the socket without a close handshake. What was already sent
+   * is handed to the kernel first, as ws writes each frame at once: a
+   * close frame (or message) sent just before still leaves. Frames waiting
+   * in the own queue are dropped (their callbacks get an error).
+   */
+  terminate(): void {
+    const socket = this.socket;
+    if (socket === null) return;
+    this.conn.abort();
+    if (socket.writableCorked > 0) socket.uncork();
+    socket.destroy();
+  }
+
   armCloseTimer(): void {
     if (this.#closeTimer !== null || this.socket === null) return;
     const socket = this.socket;
@@ -303,13 +301,25 @@ export class Transport implements ConnectionEvents, Batched {
       clearTimeout(this.#closeTimer);
       this.#closeTimer = null;
     }
-    this.conn.transportClosed();
-    if (this.#out !== null) {
-      this.#out.fail(new Error('Message not sent: the connection closed'));
-      this.#out = null;
-    }
+    // CLOSING until 'close' is emitted, however the socket went away.
+    this.conn.abort();
     if (this.#closeEmitted) return;
     this.#closeEmitted = true;
+    const out = this.#out;
+    if (out !== null) {
+      // As in ws, the callbacks of what was not sent run (with the socket's
+      // error) before 'close': they are queued first, 'close' after them.
+      this.#out = null;
+      out.fail(this.socketError ?? new Error('Message not sent: the connection closed'));
+      process.nextTick(emitClose, this);
+      return;
+    }
+    this.emitClose();
+  }
+
+  /** 'close', once the connection is CLOSED. */
+  emitClose(): void {
+    this.conn.transportClosed();
     const socket = this.socket as SocketWithIo | null;
     if (socket !== null) {
       socket.removeListener('data', socketOnData);
@@ -324,15 +334,8 @@ export class Transport implements ConnectionEvents, Batched {
   }
 }
 
-function convertBinary(data: Buffer, type: BinaryType): Buffer | ArrayBuffer | Buffer[] | Blob {
-  if (type === 'nodebuffer') return data;
-  if (type === 'arraybuffer') {
-    return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
-      ? (data.buffer as ArrayBuffer)
-      : (data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer);
-  }
-  if (type === 'fragments') return [data];
-  return new Blob([data as Uint8Array<ArrayBuffer>]);
+function emitClose(io: Transport): void {
+  io.emitClose();
 }
 
 function receiveHead(io: Transport, head: Buffer): void {
@@ -369,8 +372,10 @@ function socketOnClose(this: SocketWithIo): void {
   this.on('error', noop);
 }
 
-function socketOnError(this: SocketWithIo): void {
+function socketOnError(this: SocketWithIo, err: Error): void {
   // Network errors (ECONNRESET, EPIPE) end the connection; 'close' reports 1006.
+  const io = this[kIo];
+  if (io !== undefined) io.socketError ??= err;
   this.destroy();
 }
 

@@ -96,7 +96,8 @@ export class WebSocketBase extends BrowserEvents {
 
   /** @internal */ _req: ClientRequest | null = null;
   /** @internal */ _protocol = '';
-  /** @internal */ _url = '';
+  /** @internal The client's URL; a server-side connection has none (undefined, as in ws). */
+  _url: string | undefined = undefined;
   /** @internal The server that accepted this connection (told when it closes). */
   _server: { _clientClosed(ws: never): void } | null = null;
   /** @internal Set on inbound data; cleared by the server's heartbeat sweep. */
@@ -128,14 +129,15 @@ export class WebSocketBase extends BrowserEvents {
     return '';
   }
   get url(): string {
-    return this._url;
+    // Typed string as in ws's declarations; undefined on a server-side connection, as in ws.
+    return this._url as string;
   }
   get isPaused(): boolean {
     return this.#paused;
   }
-  /** Bytes queued (in the socket and in the connection's own queue) and not yet handed to the kernel. */
+  /** Bytes the socket could not hand to the kernel yet (see Transport.unsent), plus sends made after close. */
   get bufferedAmount(): number {
-    return this.#io.bufferedAmount + this.#held;
+    return this.#io.unsent + this.#held;
   }
   /** Messages refused by the 'drop' backpressure policy on this connection. */
   get droppedMessages(): number {
@@ -326,7 +328,7 @@ export class WebSocketBase extends BrowserEvents {
       this._abortHandshake(new Error('WebSocket was closed before the connection was established'));
       return;
     }
-    this.#io.socket?.destroy();
+    this.#io.terminate();
   }
 
   pause(): void {
