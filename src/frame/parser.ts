@@ -29,8 +29,11 @@ const MAX_BUFFER = bufferConstants.MAX_LENGTH;
 export type Role = 'server' | 'client';
 
 export interface ParserSink {
-  /** A complete data message. `data` is a Buffer the sink may keep. */
-  onMessage(data: Buffer, isBinary: boolean): void;
+  /**
+   * A complete data message. `data` is a Buffer the sink may keep.
+   * `frameEnds` (with trackFrames): where each frame with bytes ended in it.
+   */
+  onMessage(data: Buffer, isBinary: boolean, frameEnds: readonly number[] | null): void;
   onPing(payload: Buffer): void;
   onPong(payload: Buffer): void;
   /**
@@ -97,6 +100,9 @@ export class FrameParser {
   private assembled = 0;
   private messageLength = 0;
   private utf8: Utf8Validator | null = null;
+  /** Report frame boundaries (onMessage's frameEnds); off by default, as tiny frames would cost a number each. */
+  trackFrames = false;
+  private frameEnds: number[] | null = null;
 
   constructor(options: ParserOptions, sink: ParserSink) {
     this.sink = sink;
@@ -156,6 +162,7 @@ export class FrameParser {
   private dropMessage(): void {
     this.assembly = null;
     this.assembled = 0;
+    this.frameEnds = null;
     this.messageLength = 0;
     this.messageOpcode = 0;
     this.frameRead = 0;
@@ -277,7 +284,7 @@ export class FrameParser {
       this.fail('Invalid WebSocket frame: invalid UTF-8 sequence', 'WS_ERR_INVALID_UTF8', 1007);
       return;
     }
-    this.sink.onMessage(payload, this.opcode === Opcode.Binary);
+    this.sink.onMessage(payload, this.opcode === Opcode.Binary, null);
   }
 
   /**
@@ -296,6 +303,7 @@ export class FrameParser {
     const length = this.payloadLength;
     const start = this.assembled - length;
     if (this.masked && length > 0) applyMask(this.assembly!, this.maskKey, start, this.assembled);
+    if (this.trackFrames && length > 0 && !(this.fin && this.opcode !== Opcode.Continuation)) (this.frameEnds ??= []).push(this.assembled);
     this.frameRead = 0;
     this.messageLength += length;
     this.state = S_HEADER;
@@ -315,11 +323,13 @@ export class FrameParser {
     if (!this.fin) return true;
     const isBinary = this.messageOpcode === Opcode.Binary;
     const data = this.assembled === 0 ? EMPTY : this.assembly!.subarray(0, this.assembled);
+    const frameEnds = this.frameEnds;
     this.assembly = null;
     this.assembled = 0;
+    this.frameEnds = null;
     this.messageLength = 0;
     this.messageOpcode = 0;
-    this.sink.onMessage(data, isBinary);
+    this.sink.onMessage(data, isBinary, frameEnds);
     return true;
   }
 

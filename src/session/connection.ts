@@ -88,8 +88,8 @@ export type FrameBytes = Buffer | readonly [header: Buffer, payload: Buffer];
 
 /** What the connection reports to its binding while receiving. */
 export interface ConnectionEvents {
-  /** A complete data message. */
-  onMessage(data: Buffer, isBinary: boolean): void;
+  /** A complete data message; `frameEnds` as the parser reports it (ParserSink). */
+  onMessage(data: Buffer, isBinary: boolean, frameEnds: readonly number[] | null): void;
   /** A ping; when autoPong is on, its pong went out through onOutput just before. */
   onPing(payload: Buffer): void;
   onPong(payload: Buffer): void;
@@ -176,6 +176,10 @@ export class Connection {
   /** Both close frames were exchanged (CloseEvent.wasClean). */
   get wasClean(): boolean {
     return this.#state === S_CLOSE_EXCHANGED || this.#state === S_CLOSED_CLEAN;
+  }
+  /** Whether received messages report their frame boundaries (ConnectionEvents.onMessage's frameEnds). */
+  set trackFrames(on: boolean) {
+    this.#parser.trackFrames = on;
   }
   /** True while a message sent with fin=false awaits its final fragment. */
   get fragmenting(): boolean {
@@ -292,8 +296,8 @@ export class Connection {
     constructor(c: Connection) {
       this.c = c;
     }
-    onMessage(data: Buffer, isBinary: boolean): void {
-      this.c.#events.onMessage(data, isBinary);
+    onMessage(data: Buffer, isBinary: boolean, frameEnds: readonly number[] | null): void {
+      this.c.#events.onMessage(data, isBinary, frameEnds);
     }
     onPing(payload: Buffer): void {
       this.c.#ping(payload);

@@ -200,10 +200,10 @@ export class Transport implements ConnectionEvents, Batched {
 
   // ---- ConnectionEvents ----
 
-  onMessage(data: Buffer, isBinary: boolean): void {
+  onMessage(data: Buffer, isBinary: boolean, frameEnds: readonly number[] | null): void {
     const ws = this.ws;
     ws._active = true;
-    ws.emit('message', isBinary ? convertBinary(data, ws.binaryType) : data, isBinary);
+    ws.emit('message', isBinary ? convertBinary(data, ws.binaryType, frameEnds) : data, isBinary);
   }
 
   onPing(payload: Buffer): void {

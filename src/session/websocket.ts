@@ -147,7 +147,10 @@ export class WebSocketBase extends BrowserEvents {
     return this.#binaryType;
   }
   set binaryType(type: BinaryType) {
-    if (type === 'nodebuffer' || type === 'arraybuffer' || type === 'fragments' || type === 'blob') this.#binaryType = type;
+    if (type !== 'nodebuffer' && type !== 'arraybuffer' && type !== 'fragments' && type !== 'blob') return;
+    this.#binaryType = type;
+    // Frame boundaries are tracked only when they are asked for.
+    this.#conn.trackFrames = type === 'fragments';
   }
 
   /**
