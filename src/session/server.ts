@@ -210,9 +210,10 @@ export class WebSocketServer extends EventEmitter {
       refuse(socket, { status: 400 });
       return;
     }
+    // allowedOrigins and maxConnections (not in ws): policy refusals, answered as verifyClient's are.
     const refusal = this._admission.check(req);
     if (refusal !== null) {
-      this._refuse(socket, req, refusal);
+      refuse(socket, refusal);
       return;
     }
     const verify = this.options.verifyClient;
