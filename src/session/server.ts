@@ -218,7 +218,9 @@ export class WebSocketServer extends EventEmitter {
     }
     const verify = this.options.verifyClient;
     if (verify) {
-      const origin = (req.headers[req.headers['sec-websocket-version'] === '8' ? 'sec-websocket-origin' : 'origin'] as string | undefined);
+      // The hybi-08 draft named the header Sec-WebSocket-Origin.
+      const hybi8 = Number(req.headers['sec-websocket-version']) === 8;
+      const origin = req.headers[hybi8 ? 'sec-websocket-origin' : 'origin'] as string | undefined;
       const tls = req.socket as { authorized?: boolean; encrypted?: boolean };
       const info: VerifyClientInfo = { origin, secure: Boolean(tls.authorized || tls.encrypted), req };
       if (verify.length === 2) {
