@@ -94,8 +94,10 @@ export class WebSocketServer extends EventEmitter {
   /** Counters for operators: what the limits did. */
   readonly stats = { dropped: 0, closedForBackpressure: 0, heartbeatTimeouts: 0, idleTimeouts: 0, refusedOverCapacity: 0 };
 
-  constructor(options: ServerOptions, callback?: () => void) {
+  constructor(given?: ServerOptions | null, callback?: () => void) {
     super();
+    // As in ws, no options object is the same as an empty one (and refused below).
+    const options: ServerOptions = given ?? {};
     // As in ws: `port` counts unless null/undefined, `server` and `noServer` when truthy.
     const hasPort = options.port != null;
     if ((!hasPort && !options.server && !options.noServer) || (hasPort && (options.server || options.noServer)) || (options.server && options.noServer)) {

@@ -49,6 +49,30 @@ for (const { name, WebSocketServer, WebSocket } of impls) {
       }
     });
 
+    test('no options object (nothing, null, undefined): the same TypeError', () => {
+      for (const args of [[], [null], [undefined]]) {
+        assert.throws(() => new WebSocketServer(...args), (err) => err instanceof TypeError && err.message === MODES, `${args.length} argument(s)`);
+      }
+    });
+
+    test('the WebSocket option: connections are instances of the given subclass', async () => {
+      class Custom extends WebSocket {
+        get foo() {
+          return 'foo';
+        }
+      }
+      const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', WebSocket: Custom });
+      await within(new Promise((r) => wss.once('listening', r)), 'listening');
+      cleanups.push(() => new Promise((r) => wss.close(() => r())));
+      const connected = new Promise((r) => wss.once('connection', r));
+      const client = new WebSocket(`ws://127.0.0.1:${wss.address().port}`);
+      client.on('error', () => {});
+      const ws = await within(connected, 'connection');
+      assert.ok(ws instanceof Custom);
+      assert.equal(ws.foo, 'foo');
+      await within(new Promise((r) => { client.on('close', r); ws.close(); }), 'close');
+    });
+
     test('a null port, a null server or a false noServer does not count as a mode', () => {
       for (const options of [{ noServer: true, port: null }, { noServer: true, server: null }, { noServer: true, port: undefined }]) {
         const wss = new WebSocketServer(options);
