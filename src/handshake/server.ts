@@ -5,53 +5,56 @@
 
 import type { IncomingMessage } from 'node:http';
 import { computeAccept, isValidKey } from './accept.js';
-import { hasToken, isToken, splitTokens } from './tokens.js';
+import { hasToken, isToken } from './tokens.js';
 
 export type UpgradeCheck =
   | { ok: true; key: string; protocols: Set<string> }
   | { ok: false; status: number; message: string; headers?: Record<string, string> };
 
-/** Checks an HTTP request against RFC 6455 §4.2.1. */
+/**
+ * Checks an HTTP request against RFC 6455 §4.2.1, in the order and with the
+ * statuses and messages of `ws`, so a refused client sees the same answer
+ * from either server. Version 8 (the last hybi draft, framed as 13) is
+ * accepted, as `ws` accepts it.
+ */
 export function validateUpgradeRequest(req: IncomingMessage): UpgradeCheck {
   // §4.2.1 (1): an HTTP/1.1 or higher GET request.
-  if (req.method !== 'GET') {
-    return { ok: false, status: 405, message: 'Invalid HTTP method: a WebSocket upgrade must be a GET', headers: { Allow: 'GET' } };
-  }
+  if (req.method !== 'GET') return { ok: false, status: 405, message: 'Invalid HTTP method' };
   if (req.httpVersionMajor < 1 || (req.httpVersionMajor === 1 && req.httpVersionMinor < 1)) {
-    return { ok: false, status: 400, message: 'Invalid HTTP version: a WebSocket upgrade needs HTTP/1.1' };
+    return { ok: false, status: 400, message: 'Invalid HTTP version' };
   }
   // §4.2.1 (3), (4): Upgrade contains "websocket", Connection contains "Upgrade".
-  if (!hasToken(req.headers.upgrade, 'websocket')) {
-    return { ok: false, status: 400, message: 'Missing or invalid Upgrade header: expected "websocket"' };
-  }
-  if (!hasToken(req.headers.connection, 'upgrade')) {
-    return { ok: false, status: 400, message: 'Missing or invalid Connection header: expected "Upgrade"' };
-  }
-  // §4.2.1 (6): the version must be 13; otherwise answer 426 naming it (§4.4).
-  const version = req.headers['sec-websocket-version'];
-  if (version !== '13') {
-    return {
-      ok: false,
-      status: version === undefined ? 400 : 426,
-      message: version === undefined ? 'Missing Sec-WebSocket-Version header' : `Unsupported WebSocket version ${JSON.stringify(version)}`,
-      headers: { 'Sec-WebSocket-Version': '13' },
-    };
-  }
+  if (!hasToken(req.headers.upgrade, 'websocket')) return { ok: false, status: 400, message: 'Invalid Upgrade header' };
+  if (!hasToken(req.headers.connection, 'upgrade')) return { ok: false, status: 400, message: 'Invalid Connection header' };
   // §4.2.1 (5): a base64 key that decodes to 16 bytes.
   const key = req.headers['sec-websocket-key'];
-  if (!isValidKey(key)) {
-    return { ok: false, status: 400, message: 'Missing or invalid Sec-WebSocket-Key header' };
+  if (!isValidKey(key)) return { ok: false, status: 400, message: 'Missing or invalid Sec-WebSocket-Key header' };
+  // §4.2.1 (6), §4.4: an unsupported version is refused with the supported ones listed.
+  const version = Number(req.headers['sec-websocket-version']);
+  if (version !== 13 && version !== 8) {
+    return { ok: false, status: 400, message: 'Missing or invalid Sec-WebSocket-Version header', headers: SUPPORTED_VERSIONS };
   }
-  const protocols = new Set<string>();
   const offered = req.headers['sec-websocket-protocol'];
-  if (offered === undefined) return { ok: true, key, protocols };
-  for (const p of splitTokens(offered)) {
-    if (!isToken(p) || protocols.has(p)) {
-      return { ok: false, status: 400, message: 'Invalid Sec-WebSocket-Protocol header' };
-    }
-    protocols.add(p);
-  }
+  const protocols = offered === undefined ? new Set<string>() : parseProtocols(offered);
+  if (protocols === null) return { ok: false, status: 400, message: 'Invalid Sec-WebSocket-Protocol header' };
   return { ok: true, key, protocols };
+}
+
+const SUPPORTED_VERSIONS: Readonly<Record<string, string>> = Object.freeze({ 'Sec-WebSocket-Version': '13, 8' });
+
+/**
+ * RFC 6455 §4.1: Sec-WebSocket-Protocol is a comma-separated list of
+ * distinct tokens. An empty element, a repeated name or a character outside
+ * a token makes the whole header invalid (null), as in `ws`.
+ */
+function parseProtocols(value: string): Set<string> | null {
+  const protocols = new Set<string>();
+  for (const part of value.split(',')) {
+    const name = part.replace(/^[ \t]+|[ \t]+$/g, '');
+    if (!isToken(name) || protocols.has(name)) return null;
+    protocols.add(name);
+  }
+  return protocols;
 }
 
 /** The 101 Switching Protocols response head, as header lines. */
@@ -83,12 +86,22 @@ const REASONS: Readonly<Record<number, string>> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  406: 'Not Acceptable',
   408: 'Request Timeout',
+  409: 'Conflict',
+  410: 'Gone',
+  413: 'Payload Too Large',
+  418: "I'm a Teapot",
+  422: 'Unprocessable Entity',
   426: 'Upgrade Required',
   429: 'Too Many Requests',
   431: 'Request Header Fields Too Large',
+  451: 'Unavailable For Legal Reasons',
   500: 'Internal Server Error',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
   503: 'Service Unavailable',
+  504: 'Gateway Timeout',
 };
 
 /** The reason phrase for a status code. */
@@ -104,7 +117,7 @@ export function reasonPhrase(status: number): string {
  */
 export function buildRefusal(status: number, message?: string, headers: Readonly<Record<string, string | number>> = {}): Buffer {
   const text = reasonPhrase(status);
-  const body = message ?? text;
+  const body = message || text;
   const all: Record<string, string | number> = {
     Connection: 'close',
     'Content-Type': 'text/plain; charset=utf-8',

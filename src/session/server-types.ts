@@ -23,21 +23,21 @@ export type VerifyClientAsync = (
 export type WebSocketServerEvents = WebSocketServerEventsOf<WebSocket>;
 
 export interface ServerOptions {
-  port?: number;
-  host?: string;
-  backlog?: number;
-  server?: http.Server | https.Server;
+  port?: number | null;
+  host?: string | null;
+  backlog?: number | null;
+  server?: http.Server | https.Server | null;
   noServer?: boolean;
   /** Only accept upgrades for this pathname. */
-  path?: string;
+  path?: string | null;
   /** Largest message accepted, in bytes. Default 100 MiB (as ws). */
   maxPayload?: number;
   /** Track connections in `clients`. Default true. */
   clientTracking?: boolean;
   /** Picks one of the offered subprotocols, or false for none. Default: the first offered. */
-  handleProtocols?: (protocols: Set<string>, req: http.IncomingMessage) => string | false;
+  handleProtocols?: ((protocols: Set<string>, req: http.IncomingMessage) => string | false) | null;
   /** Accept or refuse an upgrade; refuse with a status code (default 401). */
-  verifyClient?: VerifyClientSync | VerifyClientAsync;
+  verifyClient?: VerifyClientSync | VerifyClientAsync | null;
   skipUTF8Validation?: boolean;
   autoPong?: boolean;
   /** Milliseconds to wait for the peer during the close handshake. Default 30 s. */
@@ -71,6 +71,17 @@ export interface ServerOptions {
   /** Outbound bound per connection and the policy past it. Default: no limit (as ws). */
   backpressure?: Omit<BackpressureOptions, 'onLimit'>;
   /** Accepted for compatibility; compression is not implemented (no extension is negotiated). */
-  perMessageDeflate?: boolean;
+  perMessageDeflate?: boolean | object;
+  /**
+   * Accepted as in ws 8.17+ (default true); messages are always emitted as
+   * they are parsed, as with ws's default.
+   */
+  allowSynchronousEvents?: boolean;
+  /** Accepted and shown in `options` as in ws (see docs/websocket.md, Differences from ws). */
+  maxBufferedChunks?: number;
+  /** Accepted and shown in `options` as in ws (see docs/websocket.md, Differences from ws). */
+  maxFragments?: number;
+  /** Accepted and shown in `options` as in ws (see docs/websocket.md, Differences from ws). */
+  maxPendingAutoPongs?: number;
   WebSocket?: typeof WebSocket;
 }

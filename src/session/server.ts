@@ -15,7 +15,7 @@ import { WebSocket } from './client.js';
 import type { BackpressureOptions } from './websocket.js';
 import type { ClientOptions } from './client.js';
 import type { OtherEvent } from './event-types.js';
-import { Admission, SHUTTING_DOWN, notOurPath } from './admission.js';
+import { Admission, RETRY_AFTER } from './admission.js';
 import { refuse } from './refuse.js';
 import { createStandaloneServer, HANDSHAKE_DEFAULTS } from './standalone.js';
 import { Sweeps } from './sweeps.js';
@@ -27,6 +27,31 @@ export type { ServerOptions, VerifyClientAsync, VerifyClientInfo, VerifyClientSy
 const RUNNING = 0;
 const CLOSING = 1;
 const CLOSED = 2;
+
+/** An upgrade that reaches a closed (or closing) server: 503, after verifyClient, as in ws. */
+const CLOSED_SERVER: Refusal = Object.freeze({ status: 503, headers: RETRY_AFTER });
+
+/** The option defaults ws exposes in `wss.options` (WebSocket aside). */
+const WS_DEFAULTS = Object.freeze({
+  allowSynchronousEvents: true,
+  autoPong: true,
+  maxBufferedChunks: 256 * 1024,
+  maxFragments: 16 * 1024,
+  maxPayload: 100 * 1024 * 1024,
+  maxPendingAutoPongs: 60,
+  skipUTF8Validation: false,
+  perMessageDeflate: false,
+  handleProtocols: null,
+  clientTracking: true,
+  closeTimeout: 30_000,
+  verifyClient: null,
+  noServer: false,
+  backlog: null,
+  server: null,
+  host: null,
+  path: null,
+  port: null,
+});
 
 /**
  * The events' listeners typed per event, as @types/ws types them (the
@@ -53,8 +78,8 @@ export interface WebSocketServer {
 
 export class WebSocketServer extends EventEmitter {
   readonly options: ServerOptions;
-  /** Open connections. As in ws, `undefined` when clientTracking is false. */
-  readonly clients: Set<WebSocket>;
+  /** Open connections. As in ws, not set (`undefined`) when clientTracking is false. */
+  declare readonly clients: Set<WebSocket>;
   /** Open connections, counted even without clientTracking (for maxConnections). */
   private _open = 0;
   private _server: http.Server | https.Server | null = null;
@@ -69,15 +94,20 @@ export class WebSocketServer extends EventEmitter {
   /** Counters for operators: what the limits did. */
   readonly stats = { dropped: 0, closedForBackpressure: 0, heartbeatTimeouts: 0, idleTimeouts: 0, refusedOverCapacity: 0 };
 
-  constructor(options: ServerOptions, callback?: () => void) {
+  constructor(given?: ServerOptions | null, callback?: () => void) {
     super();
-    const modes = (options.port !== undefined ? 1 : 0) + (options.server !== undefined ? 1 : 0) + (options.noServer ? 1 : 0);
-    if (modes !== 1) {
+    // As in ws, no options object is the same as an empty one (and refused below).
+    const options: ServerOptions = given ?? {};
+    // As in ws: `port` counts unless null/undefined, `server` and `noServer` when truthy.
+    const hasPort = options.port != null;
+    if ((!hasPort && !options.server && !options.noServer) || (hasPort && (options.server || options.noServer)) || (options.server && options.noServer)) {
       throw new TypeError('One and only one of the "port", "server", or "noServer" options must be specified');
     }
-    this.options = { maxPayload: 100 * 1024 * 1024, clientTracking: true, ...options };
-    this.clients = (this.options.clientTracking === false ? undefined : new Set()) as Set<WebSocket>;
-    if ((options.heartbeatInterval || options.idleTimeout) && this.options.clientTracking === false) {
+    // ws's defaults, spread under the given options, so `wss.options` reads as ws's does.
+    this.options = { ...WS_DEFAULTS, WebSocket, ...options };
+    if (this.options.perMessageDeflate === true) this.options.perMessageDeflate = {};
+    if (this.options.clientTracking) this.clients = new Set();
+    if ((options.heartbeatInterval || options.idleTimeout) && !this.options.clientTracking) {
       throw new TypeError('heartbeatInterval and idleTimeout need clientTracking');
     }
     if (options.backpressure && options.backpressure.limit > 0) {
@@ -90,8 +120,9 @@ export class WebSocketServer extends EventEmitter {
         },
       };
     }
-    this._admission = new Admission(this.options, {
-      accepting: () => this._state === RUNNING,
+    // The limits ws does not have; shutdown and path are checked where ws checks them.
+    this._admission = new Admission({ allowedOrigins: options.allowedOrigins, maxConnections: options.maxConnections }, {
+      accepting: () => true,
       connections: () => this._open,
       counters: this.stats,
     });
@@ -109,15 +140,15 @@ export class WebSocketServer extends EventEmitter {
       );
       this._sweeps.start();
     }
-    if (options.port !== undefined) {
+    if (hasPort) {
       const server = createStandaloneServer({
         handshakeTimeout: options.handshakeTimeout ?? HANDSHAKE_DEFAULTS.handshakeTimeout,
         maxHeaderSize: options.maxHeaderSize ?? HANDSHAKE_DEFAULTS.maxHeaderSize,
       });
       this._server = server;
       this._ownServer = true;
-      server.listen(options.port, options.host, options.backlog, callback);
-    } else if (options.server !== undefined) {
+      server.listen(options.port as number, options.host ?? undefined, options.backlog ?? undefined, callback);
+    } else if (options.server) {
       this._server = options.server;
     }
     if (this._server !== null) this._listen(this._server);
@@ -131,8 +162,9 @@ export class WebSocketServer extends EventEmitter {
       this.emit('error', err);
     };
     const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
-      if (!this.shouldHandle(req)) notOurPath(server, socket);
-      else this.handleUpgrade(req, socket, head, (ws) => this.emit('connection', ws, req));
+      // Another path's server (or handler) on the same http server may own it.
+      if (!this.shouldHandle(req) && server.listenerCount('upgrade') > 1) return;
+      this.handleUpgrade(req, socket, head, (ws) => this.emit('connection', ws, req));
     };
     server.on('listening', onListening);
     server.on('error', onError);
@@ -150,9 +182,13 @@ export class WebSocketServer extends EventEmitter {
     return this._server?.address() ?? null;
   }
 
-  /** Whether this server accepts the request (path match). */
+  /** Whether this server accepts the request: its pathname (query ignored) is `path`, when set. */
   shouldHandle(req: http.IncomingMessage): boolean {
-    return this._admission.matchesPath(req);
+    const path = this.options.path;
+    if (!path) return true;
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    return (q === -1 ? url : url.slice(0, q)) === path;
   }
 
   /**
@@ -171,15 +207,24 @@ export class WebSocketServer extends EventEmitter {
       this._refuse(socket, req, check);
       return;
     }
+    // As in ws, the refusals below are answered, never handed to 'wsClientError'.
+    if (!this.shouldHandle(req)) {
+      refuse(socket, { status: 400 });
+      return;
+    }
+    // allowedOrigins and maxConnections (not in ws): policy refusals, answered as verifyClient's are.
     const refusal = this._admission.check(req);
     if (refusal !== null) {
-      this._refuse(socket, req, refusal);
+      refuse(socket, refusal);
       return;
     }
     const verify = this.options.verifyClient;
-    if (verify !== undefined) {
-      const origin = (req.headers.origin as string | undefined) ?? (req.headers['sec-websocket-origin'] as string | undefined);
-      const info: VerifyClientInfo = { origin, secure: Boolean((req.socket as { encrypted?: boolean }).encrypted), req };
+    if (verify) {
+      // The hybi-08 draft named the header Sec-WebSocket-Origin.
+      const hybi8 = Number(req.headers['sec-websocket-version']) === 8;
+      const origin = req.headers[hybi8 ? 'sec-websocket-origin' : 'origin'] as string | undefined;
+      const tls = req.socket as { authorized?: boolean; encrypted?: boolean };
+      const info: VerifyClientInfo = { origin, secure: Boolean(tls.authorized || tls.encrypted), req };
       if (verify.length === 2) {
         // Holds a place while pending so maxConnections covers slow verifications.
         const release = this._admission.hold();
@@ -188,19 +233,20 @@ export class WebSocketServer extends EventEmitter {
           if (settled) return;
           settled = true;
           release();
-          if (!ok) this._refuse(socket, req, { status: code ?? 401, message, headers });
+          if (!ok) refuse(socket, { status: code || 401, message, headers });
           else this._complete(check.key, check.protocols, req, socket, head, cb);
         });
         return;
       }
       if (!(verify as VerifyClientSync)(info)) {
-        this._refuse(socket, req, { status: 401 });
+        refuse(socket, { status: 401 });
         return;
       }
     }
     this._complete(check.key, check.protocols, req, socket, head, cb);
   }
 
+  /** A malformed request: handed to 'wsClientError' listeners when there are some, as in ws, else answered. */
   private _refuse(socket: Duplex, req: http.IncomingMessage, refusal: Refusal): void {
     if (this.listenerCount('wsClientError') > 0) {
       const err = Object.assign(new Error(refusal.message ?? reasonPhrase(refusal.status)), { status: refusal.status });
@@ -225,7 +271,7 @@ export class WebSocketServer extends EventEmitter {
     }
     claimUpgradedSocket(socket);
     if (this._state !== RUNNING) {
-      refuse(socket, SHUTTING_DOWN);
+      refuse(socket, CLOSED_SERVER);
       return;
     }
     let protocol: string | undefined;
@@ -252,7 +298,7 @@ export class WebSocketServer extends EventEmitter {
     socket.removeListener('error', onHandshakeError);
     ws._attach(socket, head);
     this._open++;
-    if (this.options.clientTracking !== false) this.clients.add(ws);
+    if (this.options.clientTracking) this.clients.add(ws);
     // A back-reference instead of a 'close' listener: no closure per connection.
     ws._server = this;
     cb(ws, req);
@@ -275,22 +321,25 @@ export class WebSocketServer extends EventEmitter {
     this._sweeps?.stop();
     this._removeListeners?.();
     this._removeListeners = null;
-    const done = (): void => {
-      if (this.options.clientTracking !== false && this._open > 0) this._closeWhenEmpty = true;
-      else this._emitClose();
-    };
-    if (this._ownServer && this._server !== null) {
-      this._server.close(() => done());
+    // As in ws, address() is null from now on.
+    const server = this._server;
+    this._server = null;
+    if (this._ownServer && server !== null) {
+      // The http server we created closes once its last connection has.
+      server.close(() => this._emitClose());
+    } else if (this.options.clientTracking && this._open > 0) {
+      this._closeWhenEmpty = true;
     } else {
-      process.nextTick(done);
+      process.nextTick(() => this._emitClose());
     }
   }
 
-  /** @internal Called by a connection of ours when it has closed. */
+  /** @internal Called by a connection of ours when it has closed, before its 'close' listeners run. */
   _clientClosed(ws: WebSocket): void {
     this._open--;
-    if (this.options.clientTracking !== false) this.clients.delete(ws);
-    if (this._closeWhenEmpty && this._open === 0) this._emitClose();
+    if (this.options.clientTracking) this.clients.delete(ws);
+    // After the connection's own 'close' listeners, as in ws.
+    if (this._closeWhenEmpty && this._open === 0) process.nextTick(() => this._emitClose());
   }
 
   private _emitClose(): void {

@@ -54,7 +54,9 @@ describe('server validation (RFC 6455 §4.2.1)', () => {
     ['missing key', req({}, { 'sec-websocket-key': undefined }), 400],
     ['short key', req({}, { 'sec-websocket-key': 'AAAA' }), 400],
     ['missing version', req({}, { 'sec-websocket-version': undefined }), 400],
-    ['version 8', req({}, { 'sec-websocket-version': '8' }), 426],
+    ['version 7', req({}, { 'sec-websocket-version': '7' }), 400],
+    ['an empty subprotocol element', req({}, { 'sec-websocket-protocol': 'a,,b' }), 400],
+    ['a trailing comma in the subprotocols', req({}, { 'sec-websocket-protocol': 'a,' }), 400],
     ['bad subprotocol token', req({}, { 'sec-websocket-protocol': 'a b' }), 400],
     ['duplicate subprotocol', req({}, { 'sec-websocket-protocol': 'a, a' }), 400],
   ];
@@ -66,9 +68,13 @@ describe('server validation (RFC 6455 §4.2.1)', () => {
       assert.ok(out.message.length > 0);
     });
   }
-  test('426 names the supported version', () => {
+  test('an unsupported version is refused naming the supported ones, as ws does', () => {
     const out = validateUpgradeRequest(req({}, { 'sec-websocket-version': '7' }));
-    assert.equal(out.headers['Sec-WebSocket-Version'], '13');
+    assert.equal(out.message, 'Missing or invalid Sec-WebSocket-Version header');
+    assert.equal(out.headers['Sec-WebSocket-Version'], '13, 8');
+  });
+  test('version 8 (the last hybi draft) is accepted, as ws accepts it', () => {
+    assert.equal(validateUpgradeRequest(req({}, { 'sec-websocket-version': '8' })).ok, true);
   });
   test('101 response lines', () => {
     const lines = buildAcceptHeaders(KEY, 'chat');
@@ -104,7 +110,7 @@ describe('refusals are bytes', () => {
   });
 
   test('a status outside the table gets its class phrase; given headers override the defaults', () => {
-    assert.match(buildRefusal(418).toString(), /^HTTP\/1\.1 418 Client Error\r\n[^]*\r\n\r\nClient Error$/);
+    assert.match(buildRefusal(499).toString(), /^HTTP\/1\.1 499 Client Error\r\n[^]*\r\n\r\nClient Error$/);
     assert.match(buildRefusal(599).toString(), /^HTTP\/1\.1 599 Server Error\r\n/);
     const text = buildRefusal(426, 'Unsupported', { 'Sec-WebSocket-Version': '13', 'Content-Type': 'text/plain' }).toString();
     assert.match(text, /\r\nContent-Type: text\/plain\r\n/);

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
 import { WebSocketServer, WebSocket, prepareFrame } from '../../dist/esm/index.js';
+import { within } from '../helpers/wait.mjs';
 
 const closers = [];
 after(() => closers.forEach((f) => f()));
@@ -205,6 +206,16 @@ describe('admission', () => {
     await once(cli, 'open');
     good.terminate();
     cli.terminate();
+  });
+
+  test("allowedOrigins and maxConnections refusals are answered, not handed to 'wsClientError' (policy, not a malformed request)", async () => {
+    const { wss, port } = await listen({ allowedOrigins: ['https://app.example'] });
+    let emitted = 0;
+    wss.on('wsClientError', () => emitted++);
+    const evil = rawPeer(port, upgrade('Origin: https://evil.example\r\n'));
+    await within(evil.closed, 'the refused socket closing');
+    assert.match(evil.data.toString(), /^HTTP\/1.1 403 /);
+    assert.equal(emitted, 0);
   });
 
   test('a closing server answers upgrades 503 with Retry-After, as the application server does', async () => {
