@@ -16,7 +16,7 @@
 // they would slice).
 
 import { MAX_CONTROL_PAYLOAD, Opcode } from './constants.js';
-import { isValidCloseCode } from './close-codes.js';
+import { readClosePayload } from './close-codes.js';
 import { ProtocolError, type ProtocolErrorCode } from './errors.js';
 import { ByteQueue } from './byte-queue.js';
 import { applyMask } from './mask.js';
@@ -372,28 +372,13 @@ export class FrameParser {
     } else if (opcode === Opcode.Pong) {
       this.sink.onPong(payload);
     } else {
-      // RFC 6455 §5.5.1: an optional 2-byte code, then an optional UTF-8 reason.
-      if (payload.length === 0) {
-        this.closed();
-        this.sink.onClose(1005, EMPTY);
-        return;
-      }
-      if (payload.length === 1) {
-        this.fail('Invalid WebSocket frame: invalid payload length 1', 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH', 1002);
-        return;
-      }
-      const code = payload.readUInt16BE(0);
-      if (!isValidCloseCode(code)) {
-        this.fail(`Invalid WebSocket frame: invalid status code ${code}`, 'WS_ERR_INVALID_CLOSE_CODE', 1002);
-        return;
-      }
-      const reason = payload.subarray(2);
-      if (!isUtf8(reason)) {
-        this.fail('Invalid WebSocket frame: invalid UTF-8 sequence', 'WS_ERR_INVALID_UTF8', 1007);
+      const close = readClosePayload(payload);
+      if (close instanceof ProtocolError) {
+        this.fail(close.message, close.code, close.closeCode);
         return;
       }
       this.closed();
-      this.sink.onClose(code, reason);
+      this.sink.onClose(close.code, close.reason);
     }
   }
 }
