@@ -16,7 +16,7 @@ const HARD_CAP_FACTOR = 8;
  * The measure the backpressure bound applies to.
  */
 export function backlog(io: Transport): number {
-  const total = io.bufferedAmount;
+  const total = io.queued;
   return total > io.fresh ? total : 0;
 }
 
@@ -24,7 +24,7 @@ export function backlog(io: Transport): number {
 export function overLimit(io: Transport): boolean {
   const bp = io.backpressure;
   if (bp.limit === 0 || io.socket === null) return false;
-  const queued = io.bufferedAmount;
+  const queued = io.queued;
   if (queued <= bp.limit) return false;
   // Over the limit only by this iteration's writes: a burst, not a slow reader.
   if (queued <= io.fresh && queued <= bp.limit * HARD_CAP_FACTOR) return false;

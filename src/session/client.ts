@@ -9,7 +9,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { buildClientRequest, verifyServerResponse } from '../handshake/client.js';
-import { CLOSING, CONNECTING, type ReadyState } from './connection.js';
+import { CONNECTING } from './connection.js';
 import { WebSocketBase } from './websocket.js';
 import type { OtherEvent, WebSocketEvents } from './event-types.js';
 import { defineWsShape } from './descriptors.js';
@@ -24,9 +24,6 @@ export class WebSocket extends WebSocketBase {
   // ws exposes the server class on the WebSocket constructor too
   // (`WebSocket.Server`): declared and assigned in ./index.ts.
 
-  /** @internal The opening handshake failed: CLOSING until 'close', and close()/terminate() do nothing more. */
-  _failed = false;
-
   constructor(address: string | URL | null, protocols?: string | readonly string[] | ClientOptions, options?: ClientOptions) {
     const args = address === null ? { protocols: [], options: options ?? {} } : normalizeArguments(protocols, options);
     super(address === null ? 'server' : 'client', args.options);
@@ -35,27 +32,12 @@ export class WebSocket extends WebSocketBase {
     dial(this, state, address);
   }
 
-  override get readyState(): ReadyState {
-    const state = super.readyState;
-    return this._failed && state === CONNECTING ? CLOSING : state;
-  }
-
-  override close(code?: number, reason?: string | Buffer): void {
-    if (this._failed) return;
-    super.close(code, reason);
-  }
-
-  override terminate(): void {
-    if (this._failed) return;
-    super.terminate();
-  }
-
   /** @internal close()/terminate() while CONNECTING. */
   override _abortHandshake(err: Error): void {
     const req = this._req;
     if (req !== null) abortRequest(this, req, err.message);
     else {
-      this._failed = true;
+      this._handshakeFailed();
       process.nextTick(failNow, this, err);
     }
   }
@@ -165,7 +147,7 @@ function dial(ws: WebSocket, state: DialState, address: string | URL): void {
     ws._req = null;
     const check = verifyServerResponse(res.statusCode, res.headers, plan.key, state.protocols);
     if (!check.ok) {
-      ws._failed = true;
+      ws._handshakeFailed();
       socket.once('close', () => failNow(ws, new Error(check.message)));
       socket.destroy();
       return;
@@ -180,7 +162,7 @@ function dial(ws: WebSocket, state: DialState, address: string | URL): void {
 
 /** Aborts the pending request: its socket is released at once; 'error' and 'close' follow on the next tick. */
 function abortRequest(ws: WebSocket, req: http.ClientRequest, message: string): void {
-  ws._failed = true;
+  ws._handshakeFailed();
   if (ws._req === req) ws._req = null;
   aborted.add(req);
   req.destroy();
@@ -192,7 +174,7 @@ function abortRequest(ws: WebSocket, req: http.ClientRequest, message: string): 
 /** 'error' (CLOSING), then 'close' 1006 (CLOSED), once. */
 function failNow(ws: WebSocket, err: Error): void {
   if (ws.readyState === WebSocket.CLOSED) return;
-  ws._failed = true;
+  ws._handshakeFailed();
   ws._failHandshake(err);
 }
 

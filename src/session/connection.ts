@@ -210,12 +210,12 @@ export class Connection {
 
   /**
    * The transport is being destroyed without a close handshake
-   * (terminate()): CLOSING until it is gone. A close handshake that already
-   * finished stays finished.
+   * (terminate(), or an opening handshake that failed): CLOSING until it is
+   * gone. A close handshake that already finished stays finished.
    */
   abort(): void {
     const s = this.#state;
-    if (s === S_OPEN || s === S_LOCAL_CLOSING || s === S_REMOTE_CLOSING) this.#state = S_FAILED;
+    if (s === S_CONNECTING || s === S_OPEN || s === S_LOCAL_CLOSING || s === S_REMOTE_CLOSING) this.#state = S_FAILED;
   }
 
   /** The transport is gone (either side closed it, or it failed). */

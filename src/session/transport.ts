@@ -63,8 +63,8 @@ export class Transport implements ConnectionEvents, Batched {
   #endWhenDrained = false;
   /** The socket's error (ECONNRESET, EPIPE...), given to the callbacks of frames it kept from being sent. */
   socketError: Error | null = null;
-  /** What an 'error' listener threw while being told of a protocol error (see listenerFailed). */
-  #errorListenerThrew: unknown = undefined;
+  /** The protocol error the last receive() failed the connection with, not yet emitted. */
+  #failed: ProtocolError | null = null;
 
   constructor(ws: TransportOwner, role: 'server' | 'client', options: TransportOptions, frameCache: FrameCache) {
     this.ws = ws;
@@ -83,8 +83,8 @@ export class Transport implements ConnectionEvents, Batched {
     );
   }
 
-  /** Bytes queued (in the socket and in the own queue) and not yet handed to the kernel. */
-  get bufferedAmount(): number {
+  /** Bytes queued (in the socket, this iteration's corked batch included, and in the own queue): what backpressure bounds. */
+  get queued(): number {
     return this.socket === null ? 0 : this.socket.writableLength + (this.#out === null ? 0 : this.#out.bytes);
   }
 
@@ -223,13 +223,12 @@ export class Transport implements ConnectionEvents, Batched {
     if (socket === null) return;
     if (failed !== null) {
       // Nothing after a protocol error is trusted: later bytes are read (so
-      // the peer's FIN is seen) and discarded.
-      // The connection is failed before anyone hears of it: an 'error'
-      // listener that throws cannot leave it half-closed.
+      // the peer's FIN is seen) and discarded. The connection is failed
+      // here; 'error' is emitted once receive() is done (see there).
       socket.removeListener('data', socketOnData);
       this.end();
       this.armCloseTimer();
-      this.emitError(failed);
+      this.#failed = failed;
       return;
     }
     // RFC 6455 §7.1.1: the server closes the TCP connection first; the
@@ -273,12 +272,6 @@ export class Transport implements ConnectionEvents, Batched {
    * listener error.
    */
   listenerFailed(err: unknown): void {
-    // An 'error' listener's own exception propagates as it is (it is not
-    // fed back to the 'error' listeners).
-    if (err === this.#errorListenerThrew) {
-      this.#errorListenerThrew = undefined;
-      throw err;
-    }
     if (this.conn.readyState === OPEN) this.close(1011, '');
     if (this.ws.listenerCount('error') > 0) this.ws.emit('error', err);
     else throw err;
@@ -286,12 +279,26 @@ export class Transport implements ConnectionEvents, Batched {
 
   /** Emits 'error' only when someone listens, so a hostile peer cannot crash the process. */
   emitError(err: Error): void {
-    if (this.ws.listenerCount('error') === 0) return;
+    if (this.ws.listenerCount('error') > 0) this.ws.emit('error', err);
+  }
+
+  /**
+   * Received bytes, through the state machine. A message/ping/pong
+   * listener that throws fails the connection (listenerFailed). A protocol
+   * error is emitted after the state machine returns, outside that guard:
+   * the connection is already failed, and an 'error' listener that throws
+   * propagates as any EventEmitter listener's exception does.
+   */
+  receive(chunk: Buffer): void {
     try {
-      this.ws.emit('error', err);
-    } catch (thrown) {
-      this.#errorListenerThrew = thrown;
-      throw thrown;
+      this.conn.receive(chunk);
+    } catch (err) {
+      this.listenerFailed(err);
+    }
+    const failed = this.#failed;
+    if (failed !== null) {
+      this.#failed = null;
+      this.emitError(failed);
     }
   }
 
@@ -339,18 +346,14 @@ function emitClose(io: Transport): void {
 }
 
 function receiveHead(io: Transport, head: Buffer): void {
-  io.conn.receive(head);
+  io.receive(head);
 }
 
 function socketOnData(this: SocketWithIo, chunk: Buffer): void {
   const io = this[kIo];
   if (io === undefined) return;
   io.ws._alive = true;
-  try {
-    io.conn.receive(chunk);
-  } catch (err) {
-    io.listenerFailed(err);
-  }
+  io.receive(chunk);
 }
 
 function socketOnEnd(this: SocketWithIo): void {

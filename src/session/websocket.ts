@@ -61,11 +61,12 @@ export interface SocketOptions {
 const sharedFrames = new FrameCache();
 
 type Callback = (err?: Error | null) => void;
+const EMPTY = Buffer.alloc(0);
 
 /**
  * An operation waiting behind a Blob being read: sends, pings, pongs and
  * closes keep their order, as in ws, so a Blob's bytes go out where it was
- * sent. `payload` is null until the Blob is read.
+ * sent. `payload` is null until a Blob is read (a close has none: EMPTY).
  */
 interface Waiting {
   op: 'send' | 'ping' | 'pong' | 'close';
@@ -177,7 +178,7 @@ export class WebSocketBase extends BrowserEvents {
     }
     if (this.readyState === CONNECTING) throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
     const fin = options?.fin !== false;
-    if (isBlob(data)) {
+    if (typeof data !== 'string' && isBlob(data)) {
       this.#readBlob(data, { op: 'send', payload: null, size: data.size, error: null, isBinary: options?.binary ?? true, fin, cb });
       return;
     }
@@ -217,11 +218,11 @@ export class WebSocketBase extends BrowserEvents {
     return true;
   }
 
-  ping(data?: SendData | number, mask?: boolean | Callback, cb?: Callback): void {
+  ping(data?: SendData, mask?: boolean | Callback, cb?: Callback): void {
     this.#control(true, data, mask, cb);
   }
 
-  pong(data?: SendData | number, mask?: boolean | Callback, cb?: Callback): void {
+  pong(data?: SendData, mask?: boolean | Callback, cb?: Callback): void {
     this.#control(false, data, mask, cb);
   }
 
@@ -240,9 +241,10 @@ export class WebSocketBase extends BrowserEvents {
       return;
     }
     const payload = normalize(data);
-    if (byteLength(payload) > MAX_CONTROL_PAYLOAD) throw new RangeError('The data size must not be greater than 125 bytes');
+    const size = byteLength(payload);
+    if (size > MAX_CONTROL_PAYLOAD) throw new RangeError('The data size must not be greater than 125 bytes');
     if (this.#waiting !== null) {
-      this.#wait({ op, payload, size: byteLength(payload), error: null, isBinary: true, fin: true, cb });
+      this.#wait({ op, payload, size, error: null, isBinary: true, fin: true, cb });
       return;
     }
     this.#sendControl(ping, payload, cb);
@@ -290,7 +292,7 @@ export class WebSocketBase extends BrowserEvents {
   /** Runs the queued operations in order, up to the next Blob still being read. */
   #runWaiting(): void {
     const queue = this.#waiting;
-    while (queue !== null && queue.length > 0 && (queue[0].payload !== null || queue[0].error !== null || queue[0].op === 'close')) {
+    while (queue !== null && queue.length > 0 && (queue[0].payload !== null || queue[0].error !== null)) {
       const w = queue.shift()!;
       this.#held -= w.size;
       if (w.error !== null) {
@@ -310,11 +312,14 @@ export class WebSocketBase extends BrowserEvents {
       this._abortHandshake(new Error('WebSocket was closed before the connection was established'));
       return;
     }
+    // As in ws, a closing connection (a close frame sent, or a failed
+    // opening handshake) ignores close(), whatever its arguments.
+    if (this.readyState === CLOSING) return;
     checkClose(code, reason);
     // As in ws, a reason without a code is not sent (the close frame has no body).
     if (code === undefined) reason = undefined;
     if (this.#waiting !== null) {
-      this.#wait({ op: 'close', payload: null, size: 0, error: null, isBinary: false, fin: true, cb: undefined, code, reason });
+      this.#wait({ op: 'close', payload: EMPTY, size: 0, error: null, isBinary: false, fin: true, cb: undefined, code, reason });
       return;
     }
     this.#close(code, reason);
@@ -349,6 +354,11 @@ export class WebSocketBase extends BrowserEvents {
   /** @internal Overridden by the client to abort a pending handshake. */
   _abortHandshake(err: Error): void {
     this._failHandshake(err);
+  }
+
+  /** @internal The opening handshake failed: CLOSING from now on, as in ws, until 'close'. */
+  _handshakeFailed(): void {
+    this.#conn.abort();
   }
 
   /** @internal The opening handshake failed: 'error' (when listened to), then 'close' 1006. */
