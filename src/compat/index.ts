@@ -83,7 +83,8 @@ export type OnGroupChangeFn = (session: SocketSession, group: string, join: bool
 export type JoinableGroups = readonly string[] | ((group: string, session: SocketSession) => boolean) | 'any';
 
 /** Options of the compat server: the new server's options, plus the 0.2.x behaviours to opt into. */
-export interface CompatOptions extends WebSocketNodeServerOptions {
+/** The 0.2.x API runs in one process: scale-out (the `adapter` option) is WebSocketNodeServer's (docs/scaling.md). */
+export interface CompatOptions extends Omit<WebSocketNodeServerOptions, 'adapter'> {
   /** What clients may join and leave without an OnGroupChange hook (default: nothing). */
   joinableGroups?: JoinableGroups;
 }
@@ -114,6 +115,9 @@ export class WebSocketNodeServer extends EventEmitter<{ error: [HookError] }> {
     const standalone = server && !(server instanceof EventEmitter);
     const { joinableGroups, ...rest } = standalone ? { ...(server as CompatOptions), ...options } : options;
     this.#joinable = checkJoinable(joinableGroups);
+    if ((rest as WebSocketNodeServerOptions).adapter != null) {
+      throw new TypeError('the 0.2.x API runs in one process; use WebSocketNodeServer with an adapter to run on several (docs/scaling.md)');
+    }
     const merged = { ...LEGACY_DEFAULTS, ...rest };
     this.server = standalone ? new ModernServer<Data>(merged) : new ModernServer<Data>((server as http.Server | null | undefined) ?? null, merged);
     this.server.on('error', (error) => {
@@ -148,7 +152,8 @@ export class WebSocketNodeServer extends EventEmitter<{ error: [HookError] }> {
     this.server.onConnectionClose((session) => fn(session.data));
   }
   SetOnPrivateMessageSent(fn: OnPrivateMessageSentFn | null): void {
-    this.server.onPrivateMessage(fn ? (sender, receiver, data) => fn(this.view(sender), this.view(receiver), data) : null);
+    // Without an adapter (refused above) every receiver is a session of this process.
+    this.server.onPrivateMessage(fn ? (sender, receiver, data) => fn(this.view(sender), this.view(receiver as Session<Data>), data) : null);
   }
   OnRequest(requestName: string, fn: OnRequestFn): void {
     this.server.onRequest(requestName, (body, { session, respond }) => {

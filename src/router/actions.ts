@@ -4,6 +4,7 @@
 // the client's codec turns into its reply. Broadcasts are in
 // ./client-broadcast.ts, group and alias changes in ./changes.ts.
 
+import type { Adapter, RemoteClient } from './adapter.js';
 import { changeGroups, update, type ChangeHost } from './changes.js';
 import { clientBroadcast, vet, type ClientBroadcastHost } from './client-broadcast.js';
 import type { Command, Outcome, Target } from './commands.js';
@@ -11,8 +12,10 @@ import { fail, ok } from './commands.js';
 import { RequestError, toWireError } from './errors.js';
 import { writeText } from './fanout.js';
 import type { Peer, Registry } from './registry.js';
+import { RemoteSession } from './remote-session.js';
 import type { Session } from './session.js';
 import type { Hooks } from './types.js';
+import type { PublicClient } from './wire.js';
 
 /**
  * What an authenticated client's commands need from the router: what
@@ -23,6 +26,7 @@ export type ActionHost = ChangeHost &
   ClientBroadcastHost & {
     readonly hooks: Pick<Hooks<unknown>, 'requests' | 'privateMessage'>;
     readonly registry: Pick<Registry, 'available' | 'byId' | 'withAlias'>;
+    readonly adapter: Pick<Adapter, 'broadcast' | 'remoteSessionCount' | 'remoteById' | 'remoteByAlias' | 'remoteClients' | 'sendPrivate'>;
   };
 
 export function runCommand(router: ActionHost, peer: Peer, command: Command): Promise<Outcome> | Outcome {
@@ -47,6 +51,10 @@ export function runCommand(router: ActionHost, peer: Peer, command: Command): Pr
       const list = [];
       for (const other of router.registry.available) {
         if (other !== peer && other.session!.visible) list.push(other.session!.toPublic());
+      }
+      // The sessions of the other nodes (with a remote adapter): the listing is cluster-wide.
+      for (const other of router.adapter.remoteClients()) {
+        if (other.available && other.alias !== null) list.push(publicOf(other));
       }
       return ok(list);
     }
@@ -90,20 +98,28 @@ function request(router: ActionHost, session: Session<unknown>, name: string, bo
   });
 }
 
+/** A remote client's public view, without the node it is on. */
+function publicOf(client: RemoteClient): PublicClient {
+  return { id: client.id, alias: client.alias, available: client.available, publicData: client.publicData, connected: true };
+}
+
 /**
- * The session a private message is addressed to. An alias names a session
- * only when exactly one live session holds it, visible or not: were hidden
+ * The session a private message is addressed to, on this node (a Peer) or
+ * another (a RemoteClient). An alias names a session only when exactly one
+ * live session holds it across every node, visible or not: were hidden
  * holders skipped, a message for one would reach whoever else uses the
  * alias. The caller then requires the target to be visible.
  */
-function findTarget(router: ActionHost, to: Target): Peer | null {
-  if ('id' in to) return router.registry.byId.get(to.id) ?? null;
-  let found: Peer | null = null;
+function findTarget(router: ActionHost, to: Target): Peer | RemoteClient | null {
+  if ('id' in to) return router.registry.byId.get(to.id) ?? router.adapter.remoteById(to.id);
+  let found: Peer | RemoteClient | null = null;
   for (const candidate of router.registry.withAlias(to.alias)) {
     if (found !== null) return null; // ambiguous: the client must address by id
     found = candidate;
   }
-  return found;
+  const remote = router.adapter.remoteByAlias(to.alias);
+  if (remote.length === 0) return found;
+  return found === null && remote.length === 1 ? remote[0]! : null;
 }
 
 async function privateMessage(router: ActionHost, peer: Peer, to: Target, data: unknown): Promise<Outcome> {
@@ -111,6 +127,7 @@ async function privateMessage(router: ActionHost, peer: Peer, to: Target, data: 
   // 0.2.1: only an available client with an alias may message others.
   if (!sender.visible) return fail('unavailable', 'you are not available; set an alias and availability first');
   const target = findTarget(router, to);
+  if (target !== null && !('ws' in target)) return remotePrivateMessage(router, sender, target, data);
   if (target === null || !target.session!.visible) return fail('not_found', 'client not found');
   const receiver = target.session!;
   const verdict = await vet(router, { kind: 'private', sender, receiver, data });
@@ -120,6 +137,20 @@ async function privateMessage(router: ActionHost, peer: Peer, to: Target, data: 
   if (target.state !== 'open' || !receiver.visible) return fail('not_found', 'client not found');
   // Refused by the receiver's backpressure policy counts as unreachable: it is not reading.
   if (!writeText(router, target, target.codec.privateMessage(sender.toPublic(), data))) return fail('not_found', 'client not found');
+  const hook = router.hooks.privateMessage;
+  if (hook !== undefined) void router.invoke('onPrivateMessage', () => hook(sender, receiver, data), sender);
+  return ok(null);
+}
+
+/** A private message to a session on another node: vetted here, delivered there, answered when that node says it was. */
+async function remotePrivateMessage(router: ActionHost, sender: Session<unknown>, target: RemoteClient, data: unknown): Promise<Outcome> {
+  if (!target.available || target.alias === null) return fail('not_found', 'client not found');
+  const receiver = new RemoteSession(target);
+  const verdict = await vet(router, { kind: 'private', sender, receiver, data });
+  if (verdict === 'error') return fail('internal_error', 'the message could not be checked');
+  if (verdict === false) return fail('forbidden', 'message refused');
+  // The receiving node checks again that the receiver is there, visible and reading.
+  if (!(await router.adapter.sendPrivate(target, sender.toPublic(), data))) return fail('not_found', 'client not found');
   const hook = router.hooks.privateMessage;
   if (hook !== undefined) void router.invoke('onPrivateMessage', () => hook(sender, receiver, data), sender);
   return ok(null);

@@ -6,6 +6,7 @@
 // one live holder per alias (a second one could take another user's name
 // and the private messages addressed to it).
 
+import type { Adapter } from './adapter.js';
 import type { Outcome } from './commands.js';
 import { fail, ok } from './commands.js';
 import type { HookRunner, RouterCounters } from './host.js';
@@ -18,6 +19,7 @@ export interface ChangeHost extends HookRunner {
   readonly hooks: Pick<Hooks<unknown>, 'groupChange' | 'aliasChange'>;
   readonly registry: Pick<Registry, 'members' | 'groupCount' | 'aliasHeldByOther'>;
   readonly counters: Pick<RouterCounters, 'refusedJoins'>;
+  readonly adapter: Pick<Adapter, 'remoteByAlias'>;
 }
 
 /** Why joining `todo` would break a group cap, or null. */
@@ -71,6 +73,11 @@ export async function changeGroups(router: ChangeHost, peer: Peer, groups: strin
   return answer();
 }
 
+/** True when a live session other than `peer`'s, on this node or another, holds `alias`. */
+function aliasTaken(router: ChangeHost, alias: string, peer: Peer): boolean {
+  return router.registry.aliasHeldByOther(alias, peer) || router.adapter.remoteByAlias(alias).length > 0;
+}
+
 /**
  * A client's `update`. Availability is the client's own to set; a new alias
  * must not be held by another live session (`alias_taken`, checked before
@@ -81,7 +88,7 @@ export async function changeGroups(router: ChangeHost, peer: Peer, groups: strin
 export async function update(router: ChangeHost, peer: Peer, alias: string | null | undefined, available: boolean | undefined): Promise<Outcome> {
   const session = peer.session!;
   if (alias !== undefined && alias !== session.alias) {
-    const taken = (): boolean => alias !== null && router.registry.aliasHeldByOther(alias, peer);
+    const taken = (): boolean => alias !== null && aliasTaken(router, alias, peer);
     if (taken()) return fail('alias_taken', `the alias "${alias}" is in use`);
     const hook = router.hooks.aliasChange;
     if (hook !== undefined) {

@@ -8,6 +8,7 @@
 // onClientMessage verdict); into a group the sender belongs to is allowed.
 
 import { performance } from 'node:perf_hooks';
+import type { Adapter } from './adapter.js';
 import { fullBudget, spend, waitFor } from './budget.js';
 import type { Codec, Outcome } from './commands.js';
 import { fail, isReservedEvent, ok } from './commands.js';
@@ -28,6 +29,7 @@ export interface ClientBroadcastHost extends VetHost, OutboundGate {
   readonly counters: Pick<RouterCounters, 'refusedBroadcasts'>;
   /** Our protocol's codec: a broadcast is rendered with it first, to learn its size. */
   readonly v1: Codec;
+  readonly adapter: Pick<Adapter, 'broadcast' | 'remoteSessionCount'>;
 }
 
 /** Asks the application's vetting hook; false vetoes, true allows, undefined defers to the rules. */
@@ -63,7 +65,9 @@ export async function clientBroadcast(router: ClientBroadcastHost, peer: Peer, e
   // The hook may have taken time; the sender may be gone.
   if (peer.state !== 'open') return fail('not_found', 'the session ended');
   const recipients = group === null ? router.registry.byId : router.registry.members(group);
-  const count = recipients.size - (group === null || member ? 1 : 0);
+  // Other nodes' recipients count too where this node knows them (everyone,
+  // not a group: group membership stays on the node that holds a session).
+  const count = recipients.size - (group === null || member ? 1 : 0) + (group === null ? router.adapter.remoteSessionCount : 0);
   if (limits.bytesPerSecond > 0 && count > 0) {
     const now = performance.now();
     peer.castBudget ??= fullBudget(limits.bytesPerSecond, now);
@@ -80,5 +84,6 @@ export async function clientBroadcast(router: ClientBroadcastHost, peer: Peer, e
   const from = sender.toPublic();
   const render = (codec: Codec): string => (codec === router.v1 ? text : codec.event(event, group, data, from));
   fanOut(router, recipients.values(), render, peer);
+  router.adapter.broadcast({ group, except: sender.id, text });
   return ok(null);
 }

@@ -5,6 +5,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from '../session/index.js';
+import type { Adapter } from './adapter.js';
 import type { Budget } from './budget.js';
 import type { Codec } from './commands.js';
 import type { Bucket } from './limits.js';
@@ -30,6 +31,9 @@ export interface Peer extends Bucket {
 
 const EMPTY: ReadonlySet<Peer> = new Set();
 
+/** Who hears when a group gets its first member here or loses its last: the adapter (routing by interest). */
+export type GroupInterest = Pick<Adapter, 'groupOpened' | 'groupClosed'>;
+
 export class Registry {
   /** Authenticated peers by session id. */
   readonly byId = new Map<string, Peer>();
@@ -43,6 +47,11 @@ export class Registry {
    */
   readonly #aliases = new Map<string, Peer | Set<Peer>>();
   readonly #bySession = new Map<Session<unknown>, Peer>();
+  readonly #interest: GroupInterest;
+
+  constructor(interest: GroupInterest) {
+    this.#interest = interest;
+  }
 
   get size(): number {
     return this.byId.size;
@@ -72,7 +81,10 @@ export class Registry {
 
   groupJoined(peer: Peer, group: string): void {
     let members = this.#groups.get(group);
-    if (members === undefined) this.#groups.set(group, (members = new Set()));
+    if (members === undefined) {
+      this.#groups.set(group, (members = new Set()));
+      this.#interest.groupOpened(group);
+    }
     members.add(peer);
   }
 
@@ -81,7 +93,10 @@ export class Registry {
     if (members === undefined) return;
     members.delete(peer);
     // Drop empty groups so client-chosen names cannot accumulate.
-    if (members.size === 0) this.#groups.delete(group);
+    if (members.size === 0) {
+      this.#groups.delete(group);
+      this.#interest.groupClosed(group);
+    }
   }
 
   members(group: string): ReadonlySet<Peer> {

@@ -13,6 +13,8 @@ import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { RawData, WebSocket } from '../session/index.js';
 import { runCommand, type ActionHost } from './actions.js';
+import type { Adapter } from './adapter.js';
+import { AdapterNodeBridge, type NodeHost } from './adapter-node.js';
 import { authenticate, type AuthHost, type SessionInit } from './auth.js';
 import type { Codec, Command, Decoded, Outcome } from './commands.js';
 import { fail } from './commands.js';
@@ -37,12 +39,18 @@ export interface RouterEvents {
   session(session: Session<unknown>): void;
   backpressure(session: Session<unknown> | null, action: 'drop' | 'close', queuedBytes: number): void;
   rateLimit(session: Session<unknown> | null, action: 'reject' | 'close'): void;
+  /** The adapter lost its broker (error) or has it back (null). */
+  connectivity(error: Error | null): void;
 }
 
 const BINARY_REFUSED: Decoded<unknown> = { ok: false, ref: null, error: { code: 'bad_message', message: 'binary messages are not part of the protocol' } };
 
-export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost {
-  readonly registry = new Registry();
+export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, NodeHost {
+  readonly registry: Registry;
+  /** Everything beyond this process goes through it (./adapter.ts). */
+  readonly adapter: Adapter;
+  /** What other nodes' traffic does here; given to the adapter when it starts. */
+  readonly node: AdapterNodeBridge;
   /** Every adopted connection, authenticated or not. */
   readonly peers = new Map<WebSocket, Peer>();
   readonly hooks: Hooks<unknown>;
@@ -55,7 +63,7 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost {
   /** Paces presence announcements of alias and availability changes. */
   readonly pacer: PresencePacer;
   /** Where sessions call back when the application changes them. */
-  readonly #bridge = new SessionBridge(this);
+  readonly #bridge: SessionBridge;
   /** Set by shutdown(): new work is refused with `shutting_down`. */
   closing = false;
   #inflight = 0;
@@ -71,7 +79,11 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost {
     close(this: WebSocket, code: number, reason: Buffer): void;
   };
 
-  constructor(options: ResolvedOptions, hooks: Hooks<unknown>, events: RouterEvents) {
+  constructor(options: ResolvedOptions, hooks: Hooks<unknown>, events: RouterEvents, adapter: Adapter) {
+    this.adapter = adapter;
+    this.registry = new Registry(adapter);
+    this.node = new AdapterNodeBridge(this);
+    this.#bridge = new SessionBridge(this);
     this.options = options;
     this.hooks = hooks;
     this.#events = events;
@@ -148,6 +160,10 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost {
 
   reportError(error: HookError): void {
     this.#events.report(error);
+  }
+
+  connectivity(error: Error | null): void {
+    this.#events.connectivity(error);
   }
 
   #rate(peer: Peer): RateVerdict {
@@ -278,6 +294,8 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost {
     this.#events.session(session);
     // LEGACY-PROTOCOL: a client that authenticates available is announced.
     if (session.available) this.presence(peer, session.toPublic(true));
+    // Other nodes learn of it either way (their listings, alias ownership).
+    else this.adapter.sessionState(session.toPublic(true), false);
     return session;
   }
 
@@ -306,15 +324,25 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost {
     return this.invoke('onConnectionClose', () => hook(session, code, reason), session);
   }
 
-  /** Tells every other available client about a client's public state. */
+  /** Tells every other available client, on this node and the others, about a client's public state. */
   presence(subject: Peer, client: PublicClient): number {
+    this.adapter.sessionState(client, true);
     return fanOut(this, this.registry.available, (codec) => codec.presence(client), subject);
   }
 
-  /** Server or handler broadcast: to all sessions or to one group's members. */
+  /**
+   * Server or handler broadcast: to all sessions or to one group's members,
+   * here and (with a remote adapter) on the other nodes. Returns how many of
+   * this node's clients it was written to.
+   */
   broadcast(event: string, group: string | null, data: unknown, except: Peer | null, from: PublicClient | null = null): number {
     const recipients = group === null ? this.registry.byId.values() : this.registry.members(group);
-    return fanOut(this, recipients, (codec) => codec.event(event, group, data, from), except);
+    if (!this.adapter.shared) return fanOut(this, recipients, (codec) => codec.event(event, group, data, from), except);
+    // Rendered once for this node's v1 clients and for every other node.
+    const text = this.v1.event(event, group, data, from);
+    const written = fanOut(this, recipients, (codec) => (codec === this.v1 ? text : codec.event(event, group, data, from)), except);
+    this.adapter.broadcast({ group, except: except === null ? null : except.session!.id, text });
+    return written;
   }
 
   /** Resolves when no command is being processed (or at once). */

@@ -11,8 +11,10 @@ import type * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from '../session/index.js';
-import { createStandaloneServer } from '../session/standalone.js';
+import { bindStandalone, createStandaloneServer } from '../session/standalone.js';
 import { Sweeps } from '../session/sweeps.js';
+import { InProcessAdapter, isAdapter, type Adapter } from './adapter.js';
+import { clusterGroupSize, clusterSessions, clusterStats, type ClusterGroupSize, type ClusterSessions, type ClusterStats, type QueryOptions } from './cluster-queries.js';
 import { checkEventName } from './commands.js';
 import { HookError } from './errors.js';
 import { resolveOptions } from './limits.js';
@@ -51,6 +53,12 @@ export interface WebSocketNodeServerEvents<TData> {
   backpressure: [session: Session<TData> | null, action: 'drop' | 'close', queuedBytes: number];
   /** A message was refused `rate_limited` ('reject'), or its connection closed with 1008 ('close'). */
   rateLimit: [session: Session<TData> | null, action: 'reject' | 'close'];
+  /**
+   * The adapter lost its broker ('down', with the error) or has it back
+   * ('up'): while down, other nodes neither hear from this one nor reach it
+   * (docs/scaling.md, "When the broker is lost").
+   */
+  adapter: [state: 'down' | 'up', error: Error | null];
 }
 
 function isHttpServer(value: unknown): value is HttpServer {
@@ -63,6 +71,8 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
   readonly #options: ResolvedOptions;
   readonly #hooks: Hooks<TData> = { requests: new Map() };
   readonly #router: Router;
+  readonly #adapter: Adapter;
+  #adapterStarted = false;
   readonly #wss: WebSocketServer;
   readonly #http: HttpServer;
   /** True when this object created the http server (standalone) and so closes it. */
@@ -85,7 +95,10 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
       options = server;
       server = undefined;
     }
-    const o = resolveOptions(options);
+    const { adapter = null, ...rest } = options;
+    if (adapter !== null && !isAdapter(adapter)) throw new TypeError('option adapter must be an adapter (createClusterAdapter(), createRedisAdapter(...))');
+    this.#adapter = adapter ?? new InProcessAdapter();
+    const o = resolveOptions(rest);
     this.#options = o;
     this.#ownsHttp = !server;
     this.#http = server ? server : createStandaloneServer(o);
@@ -100,7 +113,10 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
       rateLimit: (s, action) => {
         if (this.listenerCount('rateLimit') > 0) this.#safeEmit('rateLimit', s as Session<TData> | null, action);
       },
-    });
+      connectivity: (error) => {
+        if (this.listenerCount('adapter') > 0) this.#safeEmit('adapter', error === null ? 'up' : 'down', error);
+      },
+    }, this.#adapter);
     const bp = o.backpressure;
     // Handshakes only: admission, heartbeat and idle timeout are applied
     // by this server (the gate and the sweeps below), not a second time here.
@@ -209,9 +225,22 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
   get sessionCount(): number {
     return this.#router.registry.size;
   }
-  /** Number of live sessions in a group. */
+  /** Number of live sessions in a group, on this node (fetchGroupSize: on every node). */
   groupSize(group: string): number {
     return this.#router.registry.members(group).size;
+  }
+
+  /** Counts over every node (this one's alone without an adapter), within `options.timeout` ms (default 2000). */
+  fetchStats(options?: QueryOptions): Promise<ClusterStats> {
+    return clusterStats(this.#adapter, this.#router.node, options);
+  }
+  /** A group's size over every node, within `options.timeout` ms. */
+  fetchGroupSize(group: string, options?: QueryOptions): Promise<ClusterGroupSize> {
+    return clusterGroupSize(this.#adapter, this.#router.node, group, options);
+  }
+  /** The public view of every session on every node, within `options.timeout` ms. */
+  fetchSessions(options?: QueryOptions): Promise<ClusterSessions> {
+    return clusterSessions(this.#adapter, this.#router.node, options);
   }
 
   /** Live counts and what the limits did (a snapshot). */
@@ -234,6 +263,7 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
       refusedBroadcasts: c.refusedBroadcasts,
       refusedJoins: c.refusedJoins,
       deferredPresence: this.#router.pacer.deferred,
+      adapter: this.#adapter.stats,
     };
   }
 
@@ -257,24 +287,19 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
   async listen(): Promise<AddressInfo | null> {
     if (this.#state !== 'idle') throw new Error(`cannot listen: the server is ${this.#state}`);
     this.#state = 'listening';
-    this.#http.on('upgrade', this.#gate.handle);
-    this.#sweeps.start();
-    if (this.#ownsHttp) {
-      try {
-        await new Promise<void>((resolve, reject) => {
-          this.#http.once('error', reject);
-          this.#http.listen(this.#options.port ?? 0, this.#options.host, () => {
-            this.#http.off('error', reject);
-            resolve();
-          });
-        });
-      } catch (error) {
-        // A port in use (say) leaves the server as it was, so listen() can be retried.
-        this.#http.off('upgrade', this.#gate.handle);
-        this.#sweeps.stop();
-        this.#state = 'idle';
-        throw error;
-      }
+    try {
+      // Other nodes must hear of this one before its first client does anything.
+      if (!this.#adapterStarted) await this.#adapter.start(this.#router.node);
+      this.#adapterStarted = true;
+      this.#http.on('upgrade', this.#gate.handle);
+      this.#sweeps.start();
+      if (this.#ownsHttp) await bindStandalone(this.#http, this.#options.port ?? 0, this.#options.host);
+    } catch (error) {
+      // A port in use or a broker out of reach leaves the server as it was, so listen() can be retried.
+      this.#http.off('upgrade', this.#gate.handle);
+      this.#sweeps.stop();
+      this.#state = 'idle';
+      throw error;
     }
     return this.address();
   }
@@ -318,6 +343,8 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
     this.#router.closeAll(1001, 'Server shutting down');
     await within(this.#router.whenEmpty(), limit);
     this.#router.forget();
+    // After the sessions ended, so the other nodes heard every departure.
+    if (this.#adapterStarted) await this.#adapter.close();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
     if (wasListening) this.#http.off('upgrade', this.#gate.handle);
     if (this.#ownsHttp && this.#http.listening) {

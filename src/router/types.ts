@@ -2,6 +2,8 @@
 // hook may return a value or a Promise of it.
 
 import type { IncomingMessage } from 'node:http';
+import type { Adapter, AdapterStats } from './adapter.js';
+import type { RemoteSession } from './remote-session.js';
 import type { Session } from './session.js';
 import type { AppTypeMap } from './wire.js';
 
@@ -123,11 +125,18 @@ export interface WebSocketNodeServerOptions {
   maxGroupsPerSession?: number;
   /** Distinct groups on the server before `join` requests that would add one are refused `limit_reached` (default 100 000; 0: no limit). */
   maxGroups?: number;
+  /**
+   * What carries broadcasts, private messages and presence to the other
+   * server processes: `createClusterAdapter()` (ws-node-server/cluster) or
+   * `createRedisAdapter(...)` (ws-node-server/redis). Default: one process,
+   * no adapter (docs/scaling.md).
+   */
+  adapter?: Adapter | null;
 }
 
 /** Options after defaults are applied. */
 export type ResolvedOptions = Required<
-  Omit<WebSocketNodeServerOptions, 'port' | 'host' | 'path' | 'allowedOrigins' | 'rateLimit' | 'backpressure' | 'clientBroadcasts' | 'presence'>
+  Omit<WebSocketNodeServerOptions, 'port' | 'host' | 'path' | 'allowedOrigins' | 'rateLimit' | 'backpressure' | 'clientBroadcasts' | 'presence' | 'adapter'>
 > &
   Pick<WebSocketNodeServerOptions, 'port' | 'host' | 'path'> & {
     allowedOrigins: readonly string[] | null;
@@ -193,6 +202,8 @@ export interface ServerStats {
   refusedJoins: number;
   /** Presence changes merged into a later announcement or held back by the budget. */
   deferredPresence: number;
+  /** What the adapter did and knows (docs/scaling.md): broker connectivity, other nodes, messages. */
+  adapter: AdapterStats;
 }
 
 /** Gate for every upgrade request, before the handshake. Call exactly one of allow/deny. */
@@ -246,12 +257,13 @@ export type RequestHandler<TData, TBody = unknown, TResult = unknown> = (
   context: RequestContext<TData, TResult>,
 ) => Awaitable<TResult | void>;
 
-export type PrivateMessageHook<TData> = (sender: Session<TData>, receiver: Session<TData>, data: unknown) => Awaitable<void>;
+/** Called after a private message was delivered. The receiver is a RemoteSession when it is held by another node (docs/scaling.md). */
+export type PrivateMessageHook<TData> = (sender: Session<TData>, receiver: Session<TData> | RemoteSession, data: unknown) => Awaitable<void>;
 
 /** A client-initiated broadcast or private message, before it is delivered. */
 export type ClientMessage<TData> =
   | { kind: 'broadcast'; sender: Session<TData>; event: string; group: string | null; data: unknown }
-  | { kind: 'private'; sender: Session<TData>; receiver: Session<TData>; data: unknown };
+  | { kind: 'private'; sender: Session<TData>; receiver: Session<TData> | RemoteSession; data: unknown };
 
 /**
  * Vets client-initiated messages. false vetoes; true allows a broadcast into a

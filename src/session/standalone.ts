@@ -4,6 +4,7 @@
 // headers), and a plain HTTP request is told to upgrade.
 
 import * as http from 'node:http';
+import type * as https from 'node:https';
 
 export interface HandshakeLimits {
   /** ms allowed for the whole request head (408 past it); 0: Node's own defaults. */
@@ -38,4 +39,15 @@ const UPGRADE_REQUIRED = 'Upgrade Required';
 function upgradeRequired(_req: http.IncomingMessage, res: http.ServerResponse): void {
   res.writeHead(426, { 'Content-Type': 'text/plain', 'Content-Length': UPGRADE_REQUIRED.length, Upgrade: 'websocket' });
   res.end(UPGRADE_REQUIRED);
+}
+
+/** Binds a standalone http server; rejects (a port in use, say) without leaving a listener behind. */
+export function bindStandalone(server: http.Server | https.Server, port: number, host: string | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }
