@@ -10,6 +10,13 @@
 // any text intact. An application's own process.on('message') listeners see
 // them too (node:cluster emits every IPC message there) and can skip them
 // with `if (msg?.wsns) return`; this bus reads only messages so tagged.
+//
+// A worker's IPC channel never comes back once closed. node:cluster itself
+// exits a worker whose channel closes unless the worker called
+// cluster.worker.disconnect(), so down() on a lost channel is seen only in
+// that graceful case; the bus is then final (never up() again). down() and
+// up() otherwise follow the relay: ClusterPrimary.close() and a new
+// setupClusterPrimary().
 import cluster from 'node:cluster';
 import type { Bus, BusEvents, BusStats } from './bus.js';
 import { readWire, type WireMessage } from './cluster-primary.js';
@@ -114,7 +121,7 @@ export class ClusterBus implements Bus {
       case 'ready':
         // A new relay: buses it does not know yet say hello (again).
         for (const bus of buses.values()) {
-          if (bus.#state === 'starting' || bus.#state === 'down') bus.#send({ wsns: 1, op: 'hello', node: bus.#node });
+          if (bus.#state === 'starting' || bus.#state === 'down') bus.#hello();
         }
         return;
     }
@@ -129,6 +136,8 @@ export class ClusterBus implements Bus {
   #node = '';
   #events: BusEvents | undefined;
   readonly #channels = new Set<string>();
+  /** The channels the last hello carried. */
+  #announced: string[] = [];
   readonly #counts = { published: 0, received: 0, publishFailures: 0, backpressured: 0 };
   #pending: { resolve(): void; reject(error: Error): void; timer: NodeJS.Timeout } | undefined;
   readonly #onPublished = (err: Error | null): void => {
@@ -167,7 +176,7 @@ export class ClusterBus implements Bus {
         this.#abortStart(new Error(`ClusterBus: the cluster primary did not answer within ${ms} ms; call setupClusterPrimary() in the primary process`));
       }, ms);
       this.#pending = { resolve, reject, timer };
-      this.#send({ wsns: 1, op: 'hello', node: nodeId });
+      this.#hello();
     });
   }
 
@@ -183,7 +192,7 @@ export class ClusterBus implements Bus {
   subscribe(channel: string): void {
     if (typeof channel !== 'string' || this.#channels.has(channel) || this.#state === 'closed') return;
     this.#channels.add(channel);
-    // Before the primary's ack the set is only recorded: #acked() sends it.
+    // Before the primary's ack the set is only recorded (#acked() sends what the hello did not carry).
     if (this.#state === 'up') this.#send({ wsns: 1, op: 'sub', node: this.#node, ch: channel });
   }
 
@@ -221,11 +230,21 @@ export class ClusterBus implements Bus {
     for (const node of nodes) if (node !== this.#node) this.#events!.nodeGone(node);
   }
 
+  /** Registers with the primary, carrying the subscriptions: its ack means they are in place. */
+  #hello(): void {
+    this.#announced = [...this.#channels];
+    this.#send({ wsns: 1, op: 'hello', node: this.#node, chs: this.#announced });
+  }
+
   #acked(): void {
     if (this.#state !== 'starting' && this.#state !== 'down') return; // a duplicate ack
     const restarting = this.#state === 'down';
     this.#state = 'up';
-    for (const ch of this.#channels) this.#send({ wsns: 1, op: 'sub', node: this.#node, ch });
+    // (Un)subscriptions made since the last hello; they follow it in order.
+    const announced = new Set(this.#announced);
+    for (const ch of announced) if (!this.#channels.has(ch)) this.#send({ wsns: 1, op: 'unsub', node: this.#node, ch });
+    for (const ch of this.#channels) if (!announced.has(ch)) this.#send({ wsns: 1, op: 'sub', node: this.#node, ch });
+    this.#announced = [];
     if (restarting) this.#events!.up();
     else this.#settle();
   }

@@ -24,7 +24,7 @@ export const WIRE_VERSION = 1;
  * @internal
  */
 export type WireMessage =
-  | { wsns: 1; op: 'hello'; node: string }
+  | { wsns: 1; op: 'hello'; node: string; chs: string[] }
   | { wsns: 1; op: 'sub' | 'unsub'; node: string; ch: string }
   | { wsns: 1; op: 'pub'; node: string; ch: string; p: string }
   | { wsns: 1; op: 'bye'; node: string }
@@ -147,7 +147,7 @@ class Relay implements ClusterPrimary {
     if (!m) return; // the application's own message
     const node = m.node;
     if (typeof node !== 'string' || node === '') return void this.#counts.invalid++;
-    if (m.op === 'hello') return this.#hello(worker, node);
+    if (m.op === 'hello') return this.#hello(worker, node, m.chs);
     const entry = this.#nodes.get(node);
     // A node speaks only through the worker that registered it.
     if (!entry || entry.worker.id !== worker.id) return void this.#counts.invalid++;
@@ -169,18 +169,28 @@ class Relay implements ClusterPrimary {
     }
   }
 
-  #hello(worker: Worker, node: string): void {
-    const entry = this.#nodes.get(node);
+  /**
+   * Registers a node with its whole subscription set (the hello of a bus
+   * starting, or registering again with a new relay): the ack then means
+   * these subscriptions are in place. A repeated hello from the same worker
+   * replaces the set.
+   */
+  #hello(worker: Worker, node: string, channels: unknown): void {
+    if (!Array.isArray(channels) || !channels.every((ch) => typeof ch === 'string')) return void this.#counts.invalid++;
+    let entry = this.#nodes.get(node);
     if (entry && entry.worker.id !== worker.id) {
       this.#send(worker, { wsns: 1, op: 'nack', node, reason: `node id ${JSON.stringify(node)} is already registered by worker ${entry.worker.id}` });
       return;
     }
     if (!entry) {
-      this.#nodes.set(node, { worker, channels: new Set() });
+      this.#nodes.set(node, (entry = { worker, channels: new Set() }));
       let own = this.#workers.get(worker.id);
       if (!own) this.#workers.set(worker.id, (own = new Set()));
       own.add(node);
     }
+    const wanted = new Set<string>(channels);
+    for (const ch of entry.channels) if (!wanted.has(ch)) this.#unsubscribe(node, entry, ch);
+    for (const ch of wanted) this.#subscribe(node, entry, ch);
     this.#send(worker, { wsns: 1, op: 'ack', node });
   }
 

@@ -44,7 +44,6 @@ class ClusterRun {
   /** Resolves with `cmd`'s result once `pred(result)` holds (bounded). */
   async poll(cmd, args, pred, what) {
     let last;
-    await until(async () => false, 'never', 0).catch(() => {});
     const deadline = Date.now() + WAIT;
     for (let i = 0; i < 400 && Date.now() < deadline; i++) {
       last = await this.run(cmd, args);
@@ -110,6 +109,28 @@ describe('ClusterBus between real cluster workers', () => {
     assert.equal(got.length, 1);
     assert.equal(got[0].len, MiB);
     assert.equal(got[0].hash, sent.hash);
+  });
+
+  test('subscriptions made before start() are in place once it resolves', async () => {
+    await run.run('create', { w: 2, node: 'early-subscriber', subs: ['pre', 'pre:2'] });
+    await run.run('pub', { w: 0, node: 'a', ch: 'pre:2', p: 'first' });
+    const log = await run.poll('log', { w: 2, node: 'early-subscriber' }, (l) => l.length >= 1, 'the pre-subscribed node gets it');
+    assert.deepEqual(log.map((m) => m.p), ['first']);
+    assert.equal((await run.run('close', { w: 2, node: 'early-subscriber' })).message, 1); // node c keeps the listener
+  });
+
+  test('a backed-up IPC channel queues and counts: nothing dropped, order kept', async () => {
+    // Four 1 MiB messages in one go outgrow the channel's socket buffer:
+    // process.send() returns false and Node queues them.
+    const sent = await run.run('pub', { w: 0, node: 'a', ch: CHANNEL, size: MiB, count: 4 });
+    const log = await run.poll('log', { w: 1, node: 'b1' }, (l) => l.filter((m) => m.ch === CHANNEL).length >= 5, 'b1 gets 5 big messages');
+    const big = log.filter((m) => m.ch === CHANNEL);
+    assert.equal(big.length, 5);
+    for (const m of big) assert.equal(m.hash, sent.hash);
+    const stats = await run.run('stats', { w: 0, node: 'a' });
+    assert.ok(stats.backpressured >= 1, `the worker counted no backed-up send: ${JSON.stringify(stats)}`);
+    assert.equal(stats.publishFailures, 0);
+    assert.ok((await run.run('stats')).backpressured >= 1, 'the relay counted no backed-up send');
   });
 
   test('routing by interest: a worker with no subscribed node gets no IPC message of the channel', async () => {
