@@ -18,6 +18,7 @@ class ClusterRun {
   #next = 0;
   #waiting = new Map();
   events = []; // lines the workers print themselves (bus down events)
+  workerPids = [];
   stderr = '';
 
   constructor() {
@@ -53,9 +54,20 @@ class ClusterRun {
     assert.fail(`${what}: last ${JSON.stringify(last).slice(0, 300)}`);
   }
 
-  stop() {
+  /** Ends the primary (it kills its workers when its stdin ends), then makes sure every process is gone. */
+  async stop() {
+    const exited = this.child.exitCode !== null || this.child.signalCode !== null
+      ? Promise.resolve()
+      : new Promise((resolve) => this.child.once('exit', resolve));
     this.child.stdin.end();
-    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+    await within(exited, 'the primary fixture to exit', WAIT).catch(() => this.child.kill('SIGKILL'));
+    for (const pid of this.workerPids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone (ESRCH), as expected
+      }
+    }
   }
 }
 
@@ -67,7 +79,7 @@ describe('ClusterBus between real cluster workers', () => {
   let run;
   before(async () => {
     run = new ClusterRun();
-    await run.run('fork', { n: 3 });
+    run.workerPids = (await run.run('fork', { n: 3 })).map((w) => w.pid);
   });
   after(() => run?.stop());
 
