@@ -21,8 +21,8 @@ class ClusterRun {
   workerPids = [];
   stderr = '';
 
-  constructor() {
-    this.child = spawn(process.execPath, [PRIMARY], { stdio: ['pipe', 'pipe', 'pipe'] });
+  constructor(env = {}) {
+    this.child = spawn(process.execPath, [PRIMARY], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     this.child.stderr.on('data', (d) => { this.stderr += d; });
     createInterface({ input: this.child.stdout }).on('line', (text) => {
       const msg = JSON.parse(text);
@@ -79,7 +79,9 @@ describe('ClusterBus between real cluster workers', () => {
   let run;
   before(async () => {
     run = new ClusterRun();
-    run.workerPids = (await run.run('fork', { n: 3 })).map((w) => w.pid);
+    const workers = await run.run('fork', { n: 3 });
+    run.workerPids = workers.map((w) => w.pid);
+    assert.deepEqual(workers.map((w) => w.serialization), ['json', 'json', 'json']);
   });
   after(() => run?.stop());
 
@@ -274,6 +276,28 @@ describe('ClusterBus between real cluster workers', () => {
     await run.poll('gone', { w: 0, node: 'a' }, (g) => g.includes('c'), 'a hears c left');
     await until(() => run.events.some((e) => e.event === 'down' && e.node === 'c' && /IPC channel/.test(e.message)), 'c down', WAIT);
     assert.equal(run.events.find((e) => e.node === 'c' && /IPC channel/.test(e.message)).connected, false);
+  });
+});
+
+describe("ClusterBus with node:cluster's 'advanced' serialization", () => {
+  let run;
+  before(async () => {
+    run = new ClusterRun({ CLUSTER_BUS_SERIALIZATION: 'advanced' });
+    const workers = await run.run('fork', { n: 2 });
+    run.workerPids = workers.map((w) => w.pid);
+    assert.deepEqual(workers.map((w) => w.serialization), ['advanced', 'advanced']);
+    await run.run('setup');
+  });
+  after(() => run?.stop());
+
+  test('a 1 MiB payload on a unicode channel arrives intact, and a killed worker is reported gone', async () => {
+    await run.run('create', { w: 0, node: 'x' });
+    await run.run('create', { w: 1, node: 'y', subs: [CHANNEL] });
+    const sent = await run.run('pub', { w: 0, node: 'x', ch: CHANNEL, size: MiB });
+    const log = await run.poll('log', { w: 1, node: 'y' }, (l) => l.length >= 1, 'y gets the message');
+    assert.deepEqual(log.map((m) => [m.ch, m.len, m.hash]), [[CHANNEL, MiB, sent.hash]]);
+    await run.run('kill', { index: 1 });
+    await run.poll('gone', { w: 0, node: 'x' }, (g) => g.includes('y'), 'x hears y left');
   });
 });
 
