@@ -250,7 +250,7 @@ export class ClusterBus implements Bus {
   }
 
   #refused(reason: string): void {
-    if (this.#state === 'starting') this.#abortStart(new Error(`ClusterBus: the cluster primary refused the node: ${reason}`));
+    if (this.#state === 'starting') this.#abortStart(new Error(`ClusterBus: the cluster primary refused the node: ${reason}`), true);
   }
 
   #relayClosed(): void {
@@ -268,9 +268,12 @@ export class ClusterBus implements Bus {
     else if (was === 'up') this.#events!.down(error);
   }
 
-  /** A start() that fails: the node is unregistered (and told to the primary, should it have registered it). */
-  #abortStart(error: Error): void {
-    this.#send({ wsns: 1, op: 'bye', node: this.#node });
+  /**
+   * A start() that fails: the node is unregistered, and after a timeout
+   * the primary is told too (a relay set up late may have registered it).
+   */
+  #abortStart(error: Error, refused = false): void {
+    if (!refused) this.#send({ wsns: 1, op: 'bye', node: this.#node });
     this.#state = 'closed';
     this.#channels.clear();
     const buses = ClusterBus.#buses;
