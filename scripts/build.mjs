@@ -64,6 +64,9 @@ async function esmEntries() {
     protocol: ['../esm/protocol.js', '../cjs/protocol.js'],
     compat: ['../esm/compat/index.js', '../cjs/compat/index.js'],
     client: ['../esm/client/index.js', '../cjs/client/index.js'],
+    cluster: ['../esm/cluster.js', '../cjs/cluster.js'],
+    redis: ['../esm/redis.js', '../cjs/redis.js'],
+    adapter: ['../esm/adapter.js', '../cjs/adapter.js'],
   };
   mkdirSync('dist/mjs', { recursive: true });
   for (const [name, [esm, cjs]] of Object.entries(entries)) {

@@ -2,6 +2,9 @@
 // private messages and presence over our JSON protocol (and the 0.2.x one).
 export { WebSocketNodeServer, type WebSocketNodeServerEvents } from './server.js';
 export { Session, type WireProtocol } from './session.js';
+export { RemoteSession } from './remote-session.js';
+export type { Adapter, AdapterStats, RemoteClient } from './adapter.js';
+export type { QueryOptions, ClusterAnswer, ClusterStats, ClusterGroupSize, ClusterSessions } from './cluster-queries.js';
 export { PROTOCOL_V1, ERROR_CODES, isErrorCode, type ErrorCode, type WireError, type PublicClient } from './wire.js';
 export { RequestError, HookError } from './errors.js';
 export {
