@@ -35,14 +35,11 @@ execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconf
 // comments kept (what the package ships, so an auditor reads the sources'
 // words). The modules keep their .js names (dist/cjs/package.json makes .js
 // CommonJS there), so the `./x.js` specifiers of src/ resolve unchanged.
-// --esModuleInterop: a default import of a CommonJS module (`import cluster
-// from 'node:cluster'`) must be the module itself, as in the ES build, not
-// its missing `.default`.
 execFileSync(
   process.execPath,
   [
     'node_modules/typescript/bin/tsc', '-p', 'tsconfig.json',
-    '--module', 'commonjs', '--moduleResolution', 'node10', '--ignoreDeprecations', '5.0', '--esModuleInterop',
+    '--module', 'commonjs', '--moduleResolution', 'node10', '--ignoreDeprecations', '5.0',
     '--outDir', 'dist/cjs', '--declaration', 'false', '--sourceMap', 'false', '--inlineSources', 'false',
   ],
   { stdio: 'inherit' },
