@@ -83,32 +83,20 @@ function recorder() {
 const flavours = [
   {
     name: 'node-redis 6',
-    async connect(url) {
-      const client = createClient6({ url, socket: { reconnectStrategy: () => 50 } });
-      client.on('error', () => {});
-      await client.connect();
-      return client;
-    },
+    create: (url) => createClient6({ url, socket: { reconnectStrategy: () => 50 } }),
+    ready: (client) => client.connect(),
     usable: (client) => client.isReady,
   },
   {
     name: 'node-redis 4',
-    async connect(url) {
-      const client = createClient4({ url, socket: { reconnectStrategy: () => 50 } });
-      client.on('error', () => {});
-      await client.connect();
-      return client;
-    },
+    create: (url) => createClient4({ url, socket: { reconnectStrategy: () => 50 } }),
+    ready: (client) => client.connect(),
     usable: (client) => client.isReady,
   },
   {
     name: 'ioredis 6',
-    async connect(url) {
-      const client = new Redis(url, { retryStrategy: () => 50 });
-      client.on('error', () => {});
-      if (client.status !== 'ready') await within(new Promise((resolve) => client.once('ready', resolve)), 'ioredis ready', WAIT);
-      return client;
-    },
+    create: (url, options = {}) => new Redis(url, { retryStrategy: () => 50, ...options }),
+    ready: (client) => (client.status === 'ready' ? undefined : new Promise((resolve) => client.once('ready', resolve))),
     usable: (client) => client.status === 'ready',
   },
 ];
@@ -127,19 +115,28 @@ for (const flavour of flavours) {
       for (const bus of buses) await bus.close();
       for (const client of clients) {
         try {
-          await client.disconnect();
+          await within(Promise.resolve(client.disconnect()), 'disconnect', WAIT);
         } catch {
-          // already closed
+          // already closed by its test
         }
       }
       await redis.close();
     });
 
+    /** A connected client of this flavour, disconnected in after(). */
+    async function connect(options) {
+      // A failed outage test may leave Redis stopped: the next test starts
+      // it again, and a client that cannot connect fails in bounded time.
+      if (!redis.running) await redis.start();
+      const client = flavour.create(redis.url, options);
+      client.on('error', () => {}); // the application's own listener
+      clients.push(client);
+      await within(Promise.resolve(flavour.ready(client)), `${flavour.name} client ready`, WAIT);
+      return client;
+    }
+
     async function pair() {
-      const publisher = await flavour.connect(redis.url);
-      const subscriber = await flavour.connect(redis.url);
-      clients.push(publisher, subscriber);
-      return { publisher, subscriber };
+      return { publisher: await connect(), subscriber: await connect() };
     }
 
     /** A started bus on its own pair of clients. */
@@ -261,13 +258,12 @@ for (const flavour of flavours) {
       assert.throws(() => new RedisBus({ publisher, subscriber: publisher }), /two connections/);
       assert.throws(() => new RedisBus({ publisher, subscriber, prefix: 42 }), TypeError);
       // A publisher in subscriber mode cannot publish over RESP2.
-      const busy = await flavour.connect(redis.url);
-      clients.push(busy);
+      const busy = await connect();
       if (flavour.name.startsWith('ioredis')) await busy.subscribe('app-channel');
       else await busy.subscribe('app-channel', () => {});
       assert.throws(() => new RedisBus({ publisher: busy, subscriber }), /subscriber mode/);
       // A closed client.
-      const closed = await flavour.connect(redis.url);
+      const closed = await connect();
       await closed.disconnect();
       if (flavour.name.startsWith('ioredis')) await until(() => closed.status === 'end', "ioredis 'end'", WAIT);
       assert.throws(() => new RedisBus({ publisher: closed, subscriber }), TypeError);
@@ -351,7 +347,7 @@ for (const flavour of flavours) {
         assert.deepEqual(b.rec.on(channel).filter((p) => p !== 'sentinel'), [`after ${channel}`], `exactly once on ${channel}`);
       }
       assert.deepEqual(b.rec.on('g:gone'), [], 'unsubscribed during the outage');
-      assert.equal(await numsub(redis.port, 'outage:g:gone'), 0);
+      await waitNumsub(redis.port, 'outage:g:gone', 0);
       assert.ok(!b.rec.messages.some((m) => m.payload.startsWith('lost')), 'nothing published during the outage arrives later');
       assert.equal(a.rec.downs.length, 1, 'down() once per outage');
       assert.equal(b.rec.downs.length, 1);
@@ -373,5 +369,26 @@ for (const flavour of flavours) {
       assert.deepEqual(b.rec.on('g'), ['one', 'two']);
       assert.deepEqual(unhandled, []);
     });
+
+    if (flavour.name.startsWith('ioredis')) {
+      test('an ioredis subscriber with autoResubscribe off gets its subscriptions back from the bus', async () => {
+        const publisher = await connect();
+        const subscriber = await connect({ autoResubscribe: false });
+        const b = new RedisBus({ publisher, subscriber, prefix: 'manual:' });
+        buses.push(b);
+        const rec = recorder();
+        await within(b.start('n', rec.events), 'start()', WAIT);
+        b.subscribe('g');
+        await waitNumsub(redis.port, 'manual:g', 1);
+        await redis.stop({ signal: 'SIGKILL' });
+        await until(() => rec.downs.length === 1, 'down()', WAIT);
+        await redis.start();
+        await until(() => rec.ups === 1, 'up()', WAIT);
+        assert.equal(await numsub(redis.port, 'manual:g'), 1, 'subscribed again before up()');
+        await publisher.publish('manual:g', 'back');
+        await rec.waitFor('g', 'back');
+        assert.deepEqual(rec.on('g'), ['back']);
+      });
+    }
   });
 }
