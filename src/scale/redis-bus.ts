@@ -155,7 +155,16 @@ export class RedisBus implements Bus {
     // unsubscribed is not the adapter's any more.
     if (!this.#wanted.has(name)) return;
     this.#counts.received++;
-    events.message(name, payload);
+    try {
+      events.message(name, payload);
+    } catch (error) {
+      // This runs inside the client's reply parser: an exception there
+      // would cost the connection's later replies. A throwing handler is a
+      // bug of its own, raised on its own turn rather than swallowed.
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
   }
 
   #noteError(error: unknown): void {
