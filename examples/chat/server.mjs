@@ -3,6 +3,12 @@
 // is on show: the upgrade gate, authentication, groups, requests, a
 // broadcast from a request handler that leaves out its sender, private
 // messages with a server hook, presence and reconnection.
+//
+// One process by default. On several (docs/scaling.md): `node
+// examples/chat/cluster.mjs` runs it in node:cluster workers, and
+// `REDIS_URL=redis://127.0.0.1:6379 node examples/chat/server.mjs` started
+// on two ports joins the processes through Redis.
+import cluster from 'node:cluster';
 import http from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +41,26 @@ const httpServer = http.createServer(async (req, res) => {
   }
 });
 
-const chat = new WebSocketNodeServer(httpServer, { path: '/ws' });
+/** The adapter for several processes, or null for one (the default). */
+async function adapter() {
+  if (cluster.isWorker) {
+    const { createClusterAdapter } = await import('ws-node-server/cluster');
+    return createClusterAdapter();
+  }
+  if (process.env.REDIS_URL) {
+    // The application owns its Redis clients (here the `redis` package); the library only uses them.
+    const { createClient } = await import('redis');
+    const publisher = createClient({ url: process.env.REDIS_URL });
+    const subscriber = publisher.duplicate();
+    await Promise.all([publisher.connect(), subscriber.connect()]);
+    const { createRedisAdapter } = await import('ws-node-server/redis');
+    return createRedisAdapter({ publisher, subscriber });
+  }
+  return null;
+}
+
+const who = cluster.isWorker ? `[worker ${cluster.worker.id}] ` : '';
+const chat = new WebSocketNodeServer(httpServer, { path: '/ws', adapter: await adapter() });
 
 // The upgrade gate: browsers send Origin; only pages served by this server
 // may open a connection (cross-site WebSocket hijacking protection).
@@ -47,11 +72,12 @@ chat.onUpgrade((req, allow, deny) => {
 
 // Sign-in: a name and the groups to start in. A real app would check a
 // password or a token here.
-chat.onAuthentication((credentials, startSession, respond) => {
+chat.onAuthentication(async (credentials, startSession, respond) => {
   const name = typeof credentials?.name === 'string' ? credentials.name.trim() : '';
   if (!/^[\p{L}\p{N} _.-]{1,24}$/u.test(name)) return respond('pick a name of 1 to 24 letters, digits, spaces, dots or dashes');
-  const taken = [...chat.sessions()].some((s) => s.alias === name);
-  if (taken) return respond(`"${name}" is already signed in`);
+  // Every process's sessions (one process: this one's): a name is signed in once.
+  const { sessions } = await chat.fetchSessions();
+  if (sessions.some((s) => s.alias === name)) return respond(`"${name}" is already signed in`);
   const groups = Array.isArray(credentials.groups) ? credentials.groups.filter((g) => GROUPS.includes(g)) : [];
   const since = new Date().toISOString();
   startSession({ name, since }, groups.length > 0 ? groups : ['general'], name, true, { since });
@@ -85,11 +111,11 @@ chat.onRequest('chat/history', (body, { session }) => {
 });
 
 chat.onPrivateMessage((sender, receiver, data) => {
-  console.log(`private message ${sender.alias} -> ${receiver.alias}: ${JSON.stringify(data).slice(0, 80)}`);
+  console.log(`${who}private message ${sender.alias} -> ${receiver.alias}: ${JSON.stringify(data).slice(0, 80)}`);
 });
 
-chat.onConnectionClose((session) => console.log(`${session.alias ?? session.id} left`));
-chat.on('session', (session) => console.log(`${session.alias} signed in (${session.groupList().join(', ')})`));
+chat.onConnectionClose((session) => console.log(`${who}${session.alias ?? session.id} left`));
+chat.on('session', (session) => console.log(`${who}${session.alias} signed in (${session.groupList().join(', ')})`));
 chat.on('error', (err) => console.error('handler error:', err));
 
 const port = Number(process.env.PORT ?? 8080);
