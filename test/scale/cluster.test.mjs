@@ -65,7 +65,7 @@ describe('three node:cluster workers', () => {
       } else if (msg.exit) exits.push(msg);
       else if (msg.stats) statsWaiters.shift()?.(msg.stats);
     });
-    await run.poll(async () => ready.filter(Boolean).length, (n) => n === 3, `three workers ready (stderr: ${stderr.slice(-500)})`);
+    await run.poll(async () => ready.filter(Boolean).length, (n) => n === 3, () => `three workers ready (stderr: ${stderr.slice(-500)})`);
     await run.start(ready);
   });
 

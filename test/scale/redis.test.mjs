@@ -12,7 +12,8 @@ import { spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { startRedisServer } from '../helpers/redis-server.mjs';
-import { Scenario, WAIT, jsonLines, killHard } from '../fixtures/scale-harness.mjs';
+import { Scenario, jsonLines, killHard } from '../fixtures/scale-harness.mjs';
+import { outage } from '../fixtures/scale-outage.mjs';
 
 const NODE = fileURLToPath(new URL('../fixtures/scale-node.mjs', import.meta.url));
 const FLAVOURS = ['redis6', 'redis4', 'ioredis'];
@@ -67,7 +68,7 @@ describe('three processes on one redis-server, one per client library', () => {
         if (msg.ready) entry.ready = msg;
       });
     }
-    await run.poll(async () => children.filter((c) => c.ready).length, (n) => n === 3, `three nodes ready (${children.map((c) => `${c.flavour}: ${c.stderr.slice(-300)}`).join('; ')})`);
+    await run.poll(async () => children.filter((c) => c.ready).length, (n) => n === 3, () => `three nodes ready (${children.map((c) => `${c.flavour}: ${c.stderr.slice(-300)}`).join('; ')})`);
     for (const c of children) ready.push(c.ready);
     await run.start(ready);
   });
@@ -91,7 +92,7 @@ describe('three processes on one redis-server, one per client library', () => {
   test('a group channel has one subscriber per node with a member, and none after its last members leave', () => run.interest(interest));
 
   test('redis-server stopped and started on the same port: down then up on every node, catch-up, then delivery exactly once again', () =>
-    run.outage({ stop: () => redis.stop(), start: () => redis.start() }, interest));
+    outage(run, { stop: () => redis.stop(), start: () => redis.start() }, interest));
 
   test('a node killed with SIGKILL mid-stream: its clients are announced gone everywhere after nodeTimeout, the others keep delivering, queries answer', async () => {
     await run.killNode(async (node) => killHard(node.pid));
