@@ -13,8 +13,8 @@
 // Call close() in the test's after() hook. Every server still running when
 // the test process exits is killed by an 'exit' hook (which also removes
 // the temporary directories), so a failing test leaves no redis-server
-// behind. Every wait is bounded (a child that does
-// not start or stop in time fails the test with its output in the error).
+// behind. Every wait is bounded (a child that does not start or stop in
+// time fails the test with its output in the error).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
