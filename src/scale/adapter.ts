@@ -259,6 +259,7 @@ export class RemoteAdapter implements Adapter {
         const m = JSON.parse(body) as { q: number; c: PublicClient[] };
         if (m.q < entry.seq) return;
         entry.seq = m.q;
+        entry.askedAt = -Infinity;
         for (const changed of this.#replica.replace(entry, m.c)) node.deliverPresence(changed);
         return;
       }
@@ -287,6 +288,10 @@ export class RemoteAdapter implements Adapter {
   }
 
   #askSnapshot(entry: NodeEntry): void {
+    // Once per two heartbeats at most: a large snapshot on its way is not asked for again by every heartbeat.
+    const now = performance.now();
+    if (now - entry.askedAt < 2 * this.#options.heartbeatInterval) return;
+    entry.askedAt = now;
     this.#publish(nodeChannel(entry.id), SNAPSHOT_PLEASE, '');
   }
 
