@@ -98,6 +98,10 @@ export class RemoteAdapter implements Adapter {
       up: () => this.#up(),
       nodeGone: (id) => this.#forget(id),
     };
+    // Subscribed before the bus starts, so they are in place when it resolves:
+    // the snapshots that answer this node's hello must find its channel open.
+    for (const channel of [ALL, STATE, nodeChannel(this.nodeId)]) this.#bus.subscribe(channel);
+    for (const group of this.#groups) this.#bus.subscribe(groupChannel(group));
     try {
       await deadline(this.#bus.start(this.nodeId, events), this.#options.startTimeout, this.#kind);
     } catch (error) {
@@ -107,8 +111,6 @@ export class RemoteAdapter implements Adapter {
       throw error;
     }
     this.#state = 'started';
-    for (const channel of [ALL, STATE, nodeChannel(this.nodeId)]) this.#bus.subscribe(channel);
-    for (const group of this.#groups) this.#bus.subscribe(groupChannel(group));
     this.#publish(STATE, HELLO, String(this.#seq));
     this.#timer = setInterval(() => this.#beat(), this.#options.heartbeatInterval);
     this.#timer.unref();

@@ -293,3 +293,17 @@ test('a broker out of reach makes listen() reject after startTimeout, not hang; 
   await assert.rejects(server.listen(), /create a new one/);
   await server.close();
 });
+
+test('a node that joins learns the sessions of the others from their snapshots at once, not at their next heartbeat', async () => {
+  const { broker, nodes } = await cluster(2, { timing: { heartbeatInterval: 30_000, nodeTimeout: 60_000 } });
+  const [A] = nodes;
+  const a1 = await login(A.url, { name: 'a1' });
+  const bus = new MemoryBus(broker);
+  const adapter = new RemoteAdapter('memory', bus, { heartbeatInterval: 30_000, nodeTimeout: 60_000 });
+  const late = await startServer((s) => simpleAuth(s), { adapter });
+  // Its hello was answered: it knows both nodes and a1 long before any heartbeat.
+  await until(() => adapter.stats.nodes === 2 && adapter.remoteByAlias('a1').length === 1, 'the late node to catch up');
+  const c1 = await login(late.url, { name: 'c1' });
+  assert.deepEqual((await c1.ok('clients')).map((c) => c.alias), ['a1']);
+  await shutdown([...nodes, late], [a1, c1]);
+});
