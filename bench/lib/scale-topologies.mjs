@@ -31,9 +31,17 @@ function fdLimitFor(conns) {
   return need > soft ? Math.min(need, hard) : 0;
 }
 
+// With --cpu-prof DIR every server process writes a profile there (named
+// by Node after its pid; cluster workers inherit the primary's flags).
+let profileDir = null;
+export function setProfileDir(dir) {
+  profileDir = dir;
+}
+
 /** Starts a child and waits (bounded) for its 'ready' event. */
 function startChild(script, args, label, conns) {
-  const child = spawnNode(here(script), args, { nodeArgs: ['--expose-gc'], fdLimit: fdLimitFor(conns) });
+  const nodeArgs = ['--expose-gc', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
+  const child = spawnNode(here(script), args, { nodeArgs, fdLimit: fdLimitFor(conns) });
   const api = rpc(child, label);
   const ready = new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${label} did not start`)), 30000);

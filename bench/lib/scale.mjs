@@ -19,7 +19,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { summarize, percentile } from './stats.mjs';
-import { startSingle, startCluster, startRedisNodes, startRedis, procCpu } from './scale-topologies.mjs';
+import { startSingle, startCluster, startRedisNodes, startRedis, procCpu, setProfileDir } from './scale-topologies.mjs';
 
 export const SCALE_TOPOLOGIES = [
   { id: 'single', label: 'one process (no adapter)', nodes: 1, baseline: true },
@@ -35,6 +35,7 @@ const rotate = (xs, r) => xs.map((_, i) => xs[(i + r) % xs.length]);
 export async function runScale({ opts, log, attempt, addRow, connectAll, closeAll, loadgens, skipped }) {
   const burst = opts.bursts[0];
   const conns = opts.conns;
+  setProfileDir(opts.cpuProf);
   const fan = new Map(); // `${size}|${topology}` -> samples
   const lat = new Map(); // `${topology}|${same|cross}` -> samples
   const { redis, reason } = await startRedis();
