@@ -56,7 +56,12 @@ function openClient(port, protocol, credentials) {
         buf = buf.subarray(f.end);
         if (f.op === 8) return fail('closed by the server');
         if (f.op !== 1) continue;
-        const msg = JSON.parse(f.payload.toString('utf8'));
+        let msg;
+        try {
+          msg = JSON.parse(f.payload.toString('utf8'));
+        } catch {
+          continue; // not ours to judge here: the protocol's messages are JSON
+        }
         if (phase === 'auth') {
           if (msg.type !== 'reply' || msg.id !== 0) return fail(`authentication refused: ${JSON.stringify(msg).slice(0, 120)}`);
           phase = 'open';
