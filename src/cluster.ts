@@ -7,16 +7,16 @@
 
 import type { Adapter } from './router/adapter.js';
 import { RemoteAdapter, type RemoteAdapterOptions } from './scale/adapter.js';
-import { ClusterBus, type ClusterBusOptions } from './scale/cluster-bus.js';
+import { CLUSTER_BUS_DEFAULTS, ClusterBus } from './scale/cluster-bus.js';
 
 export { setupClusterPrimary, type ClusterPrimary, type ClusterPrimaryStats } from './scale/cluster-primary.js';
 export { REMOTE_DEFAULTS, type RemoteAdapterOptions } from './scale/adapter.js';
-export type { ClusterBusOptions } from './scale/cluster-bus.js';
 
-export type ClusterAdapterOptions = RemoteAdapterOptions & ClusterBusOptions;
+export type ClusterAdapterOptions = RemoteAdapterOptions;
 
 /** The adapter of one worker's server (one adapter per server). */
 export function createClusterAdapter(options: ClusterAdapterOptions = {}): Adapter {
-  const { startTimeout, ...timing } = options;
-  return new RemoteAdapter('cluster', new ClusterBus({ startTimeout }), timing);
+  // The bus's deadline (default 5 s) comes first: its error says what to fix (setupClusterPrimary() in the primary).
+  const bus = new ClusterBus({ startTimeout: options.startTimeout });
+  return new RemoteAdapter('cluster', bus, { ...options, startTimeout: (options.startTimeout ?? CLUSTER_BUS_DEFAULTS.startTimeout) + 1000 });
 }

@@ -26,7 +26,7 @@ export type ActionHost = ChangeHost &
   ClientBroadcastHost & {
     readonly hooks: Pick<Hooks<unknown>, 'requests' | 'privateMessage'>;
     readonly registry: Pick<Registry, 'available' | 'byId' | 'withAlias'>;
-    readonly adapter: Pick<Adapter, 'broadcast' | 'remoteSessionCount' | 'remoteById' | 'remoteByAlias' | 'remoteClients' | 'sendPrivate'>;
+    readonly adapter: Pick<Adapter, 'shared' | 'broadcast' | 'remoteSessionCount' | 'remoteById' | 'remoteByAlias' | 'remoteClients' | 'sendPrivate'>;
   };
 
 export function runCommand(router: ActionHost, peer: Peer, command: Command): Promise<Outcome> | Outcome {

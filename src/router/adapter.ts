@@ -21,7 +21,7 @@ export interface RemoteClient extends PublicClient {
 
 /**
  * A broadcast for the other nodes: `text` is the message as our protocol
- * renders it (what a `ws-node-server.v1` client receives, byte for byte), so
+ * renders it (what a client of our protocol receives, byte for byte), so
  * a node serializes a broadcast once and the others only copy it.
  */
 export interface BroadcastMessage {

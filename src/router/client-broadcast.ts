@@ -29,7 +29,7 @@ export interface ClientBroadcastHost extends VetHost, OutboundGate {
   readonly counters: Pick<RouterCounters, 'refusedBroadcasts'>;
   /** Our protocol's codec: a broadcast is rendered with it first, to learn its size. */
   readonly v1: Codec;
-  readonly adapter: Pick<Adapter, 'broadcast' | 'remoteSessionCount'>;
+  readonly adapter: Pick<Adapter, 'shared' | 'broadcast' | 'remoteSessionCount'>;
 }
 
 /** Asks the application's vetting hook; false vetoes, true allows, undefined defers to the rules. */
@@ -84,6 +84,6 @@ export async function clientBroadcast(router: ClientBroadcastHost, peer: Peer, e
   const from = sender.toPublic();
   const render = (codec: Codec): string => (codec === router.v1 ? text : codec.event(event, group, data, from));
   fanOut(router, recipients.values(), render, peer);
-  router.adapter.broadcast({ group, except: sender.id, text });
+  if (router.adapter.shared) router.adapter.broadcast({ group, except: sender.id, text });
   return ok(null);
 }

@@ -34,9 +34,11 @@ export interface RemoteAdapterOptions {
   nodeTimeout?: number;
   /** How long a private message waits for the recipient's node to confirm delivery, in ms (default 3000). */
   requestTimeout?: number;
+  /** How long the server's listen() waits for the broker before it rejects, in ms (default 10000). */
+  startTimeout?: number;
 }
 
-export const REMOTE_DEFAULTS = { heartbeatInterval: 1000, nodeTimeout: 5000, requestTimeout: 3000 } as const;
+export const REMOTE_DEFAULTS = { heartbeatInterval: 1000, nodeTimeout: 5000, requestTimeout: 3000, startTimeout: 10_000 } as const;
 
 const ALL = 'all';
 const STATE = 'state';
@@ -78,7 +80,7 @@ export class RemoteAdapter implements Adapter {
     this.#kind = kind;
     this.#bus = bus;
     const o = { ...REMOTE_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
-    for (const key of ['heartbeatInterval', 'nodeTimeout', 'requestTimeout'] as const) {
+    for (const key of ['heartbeatInterval', 'nodeTimeout', 'requestTimeout', 'startTimeout'] as const) {
       if (!Number.isFinite(o[key]) || o[key] <= 0) throw new RangeError(`option ${key} must be a positive number of ms`);
     }
     if (o.nodeTimeout <= o.heartbeatInterval) throw new RangeError('option nodeTimeout must be longer than heartbeatInterval');
@@ -87,7 +89,8 @@ export class RemoteAdapter implements Adapter {
   }
 
   async start(node: AdapterNode): Promise<void> {
-    if (this.#state !== 'new') throw new Error('an adapter serves one server: this one was started already');
+    if (this.#state === 'started') throw new Error('an adapter serves one server: this one was started already');
+    if (this.#state === 'closed') throw new Error('this adapter is closed (or could not reach its broker): create a new one');
     this.#node = node;
     const events: BusEvents = {
       message: (channel, payload) => this.#receive(channel, payload),
@@ -95,7 +98,14 @@ export class RemoteAdapter implements Adapter {
       up: () => this.#up(),
       nodeGone: (id) => this.#forget(id),
     };
-    await this.#bus.start(this.nodeId, events);
+    try {
+      await deadline(this.#bus.start(this.nodeId, events), this.#options.startTimeout, this.#kind);
+    } catch (error) {
+      // A bus starts once: this adapter is spent, and the next try takes a new one.
+      this.#state = 'closed';
+      await this.#bus.close().catch(() => undefined);
+      throw error;
+    }
     this.#state = 'started';
     for (const channel of [ALL, STATE, nodeChannel(this.nodeId)]) this.#bus.subscribe(channel);
     for (const group of this.#groups) this.#bus.subscribe(groupChannel(group));
@@ -249,6 +259,7 @@ export class RemoteAdapter implements Adapter {
         const m = JSON.parse(body) as { q: number; c: PublicClient[] };
         if (m.q < entry.seq) return;
         entry.seq = m.q;
+        entry.askedAt = -Infinity;
         for (const changed of this.#replica.replace(entry, m.c)) node.deliverPresence(changed);
         return;
       }
@@ -277,6 +288,10 @@ export class RemoteAdapter implements Adapter {
   }
 
   #askSnapshot(entry: NodeEntry): void {
+    // Once per two heartbeats at most: a large snapshot on its way is not asked for again by every heartbeat.
+    const now = performance.now();
+    if (now - entry.askedAt < 2 * this.#options.heartbeatInterval) return;
+    entry.askedAt = now;
     this.#publish(nodeChannel(entry.id), SNAPSHOT_PLEASE, '');
   }
 
@@ -318,4 +333,13 @@ export class RemoteAdapter implements Adapter {
     if (this.#state === 'started') this.#publish(STATE, HELLO, String(this.#seq));
     this.#node?.connectivity(null);
   }
+}
+
+/** The bus's start, or an Error once `ms` pass (a broker out of reach must not hang listen()). */
+function deadline(start: Promise<void>, ms: number, kind: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the ${kind} adapter could not reach its broker within ${ms} ms`)), ms);
+  });
+  return Promise.race([start, late]).finally(() => clearTimeout(timer));
 }

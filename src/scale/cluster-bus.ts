@@ -17,7 +17,12 @@
 // that graceful case; the bus is then final (never up() again). down() and
 // up() otherwise follow the relay: ClusterPrimary.close() and a new
 // setupClusterPrimary().
-import cluster from 'node:cluster';
+import * as clusterModule from 'node:cluster';
+import { type Cluster } from 'node:cluster';
+
+// The cluster object itself: the ES build's namespace holds it as `default`,
+// the CommonJS build's require() returns it (no interop helper in between).
+const cluster = ((clusterModule as { default?: Cluster }).default ?? clusterModule) as Cluster;
 import type { Bus, BusEvents, BusStats } from './bus.js';
 import { readWire, type WireMessage } from './cluster-primary.js';
 

@@ -5,7 +5,12 @@
 // message per worker however many of its nodes subscribe (routing by
 // interest: a worker with no subscribed node receives nothing of a channel).
 // The wire format lives here too; ./cluster-bus.ts is the worker's side.
-import cluster, { type Worker } from 'node:cluster';
+import * as clusterModule from 'node:cluster';
+import { type Cluster, type Worker } from 'node:cluster';
+
+// The cluster object itself: the ES build's namespace holds it as `default`,
+// the CommonJS build's require() returns it (no interop helper in between).
+const cluster = ((clusterModule as { default?: Cluster }).default ?? clusterModule) as Cluster;
 
 /**
  * The key that marks this bus's IPC messages: `{ wsns: 1, op, ... }`. The

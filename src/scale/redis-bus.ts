@@ -45,6 +45,22 @@ export interface RedisBusOptions {
 /** The prefix of the bus's Redis channels when none is given. */
 export const DEFAULT_REDIS_PREFIX = 'wsns:';
 
+/**
+ * Calls an adapter's handler from inside a client's event or reply parser,
+ * where an exception would cost the connection's later replies (node-redis
+ * resets its parser, ioredis throws out of its socket's 'data'). A throwing
+ * handler is a bug of its own: raised on its own turn, not swallowed.
+ */
+function report(run: () => void): void {
+  try {
+    run();
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
+}
+
 export class RedisBus implements Bus {
   readonly #prefix: string;
   readonly #pub: Link;
@@ -155,16 +171,7 @@ export class RedisBus implements Bus {
     // unsubscribed is not the adapter's any more.
     if (!this.#wanted.has(name)) return;
     this.#counts.received++;
-    try {
-      events.message(name, payload);
-    } catch (error) {
-      // This runs inside the client's reply parser: an exception there
-      // would cost the connection's later replies. A throwing handler is a
-      // bug of its own, raised on its own turn rather than swallowed.
-      queueMicrotask(() => {
-        throw error;
-      });
-    }
+    report(() => events.message(name, payload));
   }
 
   #noteError(error: unknown): void {
@@ -192,7 +199,8 @@ export class RedisBus implements Bus {
   #reportDown(events: BusEvents): void {
     if (this.#reportedDown) return;
     this.#reportedDown = true;
-    events.down(this.#lastError ?? new Error('RedisBus: the connection to Redis was lost'));
+    const error = this.#lastError ?? new Error('RedisBus: the connection to Redis was lost');
+    report(() => events.down(error));
   }
 
   /** Both clients are ready: put every wanted subscription in place, then report up. */
@@ -211,9 +219,10 @@ export class RedisBus implements Bus {
         this.#connected = true;
         for (const waiter of this.#startWaiters.splice(0)) waiter.resolve();
         for (const channel of new Set([...this.#wanted, ...this.#held])) this.#reconcile(channel);
+        this.#lastError = undefined;
         if (this.#reportedDown) {
           this.#reportedDown = false;
-          events.up();
+          report(() => events.up());
         }
       },
       (error: unknown) => {

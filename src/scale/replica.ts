@@ -13,6 +13,8 @@ export interface NodeEntry {
   seq: number;
   /** performance.now() of the last message from it. */
   lastSeen: number;
+  /** performance.now() when a snapshot was last asked of it (-Infinity: never). */
+  askedAt: number;
   readonly clients: Map<string, RemoteClient>;
 }
 
@@ -34,7 +36,7 @@ export class Replica {
       known.lastSeen = now;
       return [known, false];
     }
-    const entry: NodeEntry = { id, seq: -1, lastSeen: now, clients: new Map() };
+    const entry: NodeEntry = { id, seq: -1, lastSeen: now, askedAt: -Infinity, clients: new Map() };
     this.nodes.set(id, entry);
     return [entry, true];
   }

@@ -11,9 +11,10 @@
 //   await redis.close();             // stop + remove the temporary directory
 //
 // Call close() in the test's after() hook. Every server still running when
-// the test process exits is killed by an 'exit' hook, so a failing test
-// leaves no redis-server behind. Every wait is bounded (a child that does
-// not start or stop in time fails the test with its output in the error).
+// the test process exits is killed by an 'exit' hook (which also removes
+// the temporary directories), so a failing test leaves no redis-server
+// behind. Every wait is bounded (a child that does not start or stop in
+// time fails the test with its output in the error).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -30,6 +31,8 @@ const STOP_MS = 10_000;
 
 /** Every child this module started and that has not exited yet. */
 const running = new Set();
+/** Every temporary directory not removed by close() yet. */
+const dirs = new Set();
 let exitHookInstalled = false;
 
 function installExitHook() {
@@ -37,6 +40,7 @@ function installExitHook() {
   exitHookInstalled = true;
   process.on('exit', () => {
     for (const child of running) child.kill('SIGKILL');
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 }
 
@@ -78,6 +82,7 @@ export async function startRedisServer({ port, args = [] } = {}) {
   assert.ok(existsSync(REDIS_SERVER), `${REDIS_SERVER} is missing: apt-get install -y redis-server`);
   installExitHook();
   const dir = mkdtempSync(join(tmpdir(), 'wsns-redis-'));
+  dirs.add(dir);
   let child;
   let output = '';
 
@@ -142,6 +147,7 @@ export async function startRedisServer({ port, args = [] } = {}) {
     async close() {
       await server.stop({ signal: 'SIGKILL' });
       rmSync(dir, { recursive: true, force: true });
+      dirs.delete(dir);
     },
   };
 

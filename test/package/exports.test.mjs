@@ -23,6 +23,7 @@ const ROOT_EXPORTS = [
   // application server
   'WebSocketNodeServer',
   'Session',
+  'RemoteSession',
   'RequestError',
   'HookError',
   'ERROR_CODES',
@@ -66,6 +67,13 @@ const PROTOCOL_EXPORTS = [
   'CLOSED',
 ].sort();
 
+/** The scale-out entries: ws-node-server/cluster, /redis and /adapter. */
+const SCALE_EXPORTS = {
+  cluster: ['createClusterAdapter', 'setupClusterPrimary', 'REMOTE_DEFAULTS'].sort(),
+  redis: ['createRedisAdapter', 'DEFAULT_REDIS_PREFIX', 'REMOTE_DEFAULTS'].sort(),
+  adapter: ['RemoteAdapter', 'InProcessAdapter', 'REMOTE_DEFAULTS'].sort(),
+};
+
 /** The keys of every entry point, as an application sees them. */
 async function surface() {
   const c = consumer({
@@ -81,6 +89,9 @@ console.log(JSON.stringify({
   protocolEsm: Object.keys(await import('ws-node-server/protocol')).sort(),
   protocolCjs: Object.keys(require('ws-node-server/protocol')).sort(),
   sameFunction: (await import('ws-node-server/protocol')).prepareFrame === (await import('ws-node-server')).prepareFrame,
+  scaleEsm: Object.fromEntries(await Promise.all(['cluster', 'redis', 'adapter'].map(async (e) => [e, Object.keys(await import('ws-node-server/' + e)).sort()]))),
+  scaleCjs: Object.fromEntries(['cluster', 'redis', 'adapter'].map((e) => [e, Object.keys(require('ws-node-server/' + e)).sort()])),
+  sameDefaults: (await import('ws-node-server/cluster')).REMOTE_DEFAULTS === require('ws-node-server/redis').REMOTE_DEFAULTS,
 }));`,
   });
   try {
@@ -120,6 +131,13 @@ test('ws-node-server/protocol exports exactly the listed values, in ES module an
   assert.equal(s.sameFunction, true);
 });
 
+test('ws-node-server/cluster, /redis and /adapter export exactly the listed values, in ES module and CommonJS form', async () => {
+  const s = await surface();
+  assert.deepEqual(s.scaleEsm, SCALE_EXPORTS);
+  assert.deepEqual(s.scaleCjs, SCALE_EXPORTS);
+  assert.equal(s.sameDefaults, true);
+});
+
 test('docs/api.md describes every export of the root and of ws-node-server/protocol in its section, and nothing more', () => {
   const root = documented(apiSection('`ws-node-server` (the package root)'));
   const rootNames = ROOT_EXPORTS.filter((n) => n !== 'default');
@@ -130,6 +148,11 @@ test('docs/api.md describes every export of the root and of ws-node-server/proto
   const protocol = documented(apiSection('`ws-node-server/protocol`'));
   for (const name of PROTOCOL_EXPORTS) assert.ok(protocol.has(name), `docs/api.md: protocol export ${name}`);
   assert.deepEqual([...protocol].sort(), PROTOCOL_EXPORTS);
+
+  for (const [entry, names] of Object.entries(SCALE_EXPORTS)) {
+    const section = documented(apiSection(`\`ws-node-server/${entry}\` — [scaling.md](scaling.md)`));
+    assert.deepEqual([...section].sort(), names, `docs/api.md: ws-node-server/${entry}`);
+  }
 });
 
 // ---- internals stay out of the published declarations ----

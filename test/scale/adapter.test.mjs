@@ -278,3 +278,18 @@ test('an adapter serves one server, and a server refuses what is not an adapter'
   await closeAll(ctx);
   await second.close();
 });
+
+test('a broker out of reach makes listen() reject after startTimeout, not hang; the adapter is then spent', async () => {
+  const bus = new MemoryBus(new MemoryBroker());
+  let closed = 0;
+  bus.start = () => new Promise(() => {}); // a broker that never answers
+  bus.close = async () => void closed++;
+  const adapter = new RemoteAdapter('memory', bus, { ...FAST, startTimeout: 100 });
+  const { WebSocketNodeServer } = await import('../../dist/esm/index.js');
+  const server = new WebSocketNodeServer({ host: '127.0.0.1', port: 0, adapter });
+  await assert.rejects(within(server.listen(), 'listen to give up'), /could not reach its broker within 100 ms/);
+  assert.equal(closed, 1, 'the bus was closed');
+  assert.equal(server.address(), null, 'nothing listens');
+  await assert.rejects(server.listen(), /create a new one/);
+  await server.close();
+});
