@@ -15,6 +15,7 @@ import { rpc } from './lib/ipc.mjs';
 import { summarize, percentile } from './lib/stats.mjs';
 import { renderConsole, renderMarkdown, renderSvg } from './lib/report.mjs';
 import { MICRO_TARGETS, ECHO_TARGETS, CONNECTION_TARGETS, FANOUT_TARGETS } from './targets.mjs';
+import { runScale } from './lib/scale.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const RESULTS_DIR = here('./results/');
@@ -601,7 +602,7 @@ async function main() {
     log('encoder/mask (in-process)...');
     await runMicro('encode', ENCODER_CASES, micro);
   }
-  const net = want('echo') || want('fanout') || want('connections');
+  const net = want('echo') || want('fanout') || want('connections') || want('scale');
   if (net) {
     await startWorkers(Math.ceil(Math.max(opts.conns, opts.echoClients) / opts.workers));
     try {
@@ -612,6 +613,10 @@ async function main() {
       if (want('fanout') || want('connections')) {
         log(`fan-out + connections (${fmtInt(opts.conns)} connections, ${opts.rounds} rounds)...`);
         await runFanoutAndConnections(fan, conns, want('fanout'), want('connections'));
+      }
+      if (want('scale')) {
+        log(`scale-out (${fmtInt(opts.conns)} connections; one process, node:cluster, Redis; ${opts.rounds} rounds)...`);
+        await runScale({ opts, log, attempt, addRow, connectAll, closeAll, loadgens: () => workers, skipped });
       }
     } finally {
       await stopWorkers();
@@ -632,6 +637,7 @@ async function main() {
         deliveries: opts.deliveries,
         bursts: opts.bursts,
         groupEvery: opts.groupEvery,
+        scaleMessages: opts.scaleMessages,
         echoClients: opts.echoClients,
         echoSize: opts.echoSize,
         echoSeconds: opts.echoSeconds,

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 
 export const HELP = `Usage: npm run bench -- [flags]
 
-  --only LIST         scenarios to run: parser,encoder,echo,fanout,connections
+  --only LIST         scenarios to run: parser,encoder,echo,fanout,connections,scale
   --targets LIST      only these target ids (ws, the baseline, always runs)
   --rounds N          rounds of the network scenarios (default 3)
   --micro-rounds N    rounds of the in-process scenarios (default 5)
@@ -18,6 +18,7 @@ export const HELP = `Usage: npm run bench -- [flags]
   --burst LIST        messages per burst, each burst sent in one event-loop
                       turn (default 10; e.g. 1,10 measures both)
   --group-every N     the group case sends to every Nth connection (default 10: 10%)
+  --scale-messages N  private messages per scale-out latency measurement (default 2000)
   --echo-clients N    echo clients (default 100)
   --echo-size N       echo message size in bytes (default 64)
   --echo-seconds S    measured seconds per echo run (default 2)
@@ -32,11 +33,11 @@ export const HELP = `Usage: npm run bench -- [flags]
 
 Environment: BENCH_OURS_ENTRY=/path/to/index.js benchmarks another build of ours.`;
 
-export const ALL_SCENARIOS = ['parser', 'encoder', 'echo', 'fanout', 'connections'];
+export const ALL_SCENARIOS = ['parser', 'encoder', 'echo', 'fanout', 'connections', 'scale'];
 
 export function parseArgs(argv) {
   const o = {
-    only: ['parser', 'encoder', 'echo', 'fanout', 'connections'],
+    only: [...ALL_SCENARIOS],
     targets: null,
     rounds: 3,
     microRounds: 5,
@@ -46,6 +47,7 @@ export function parseArgs(argv) {
     deliveries: 60000,
     bursts: [10],
     groupEvery: 10,
+    scaleMessages: 2000,
     echoClients: 100,
     echoSize: 64,
     echoSeconds: 2,
@@ -85,6 +87,7 @@ export function parseArgs(argv) {
       case '--deliveries': o.deliveries = int(val(), flag); break;
       case '--burst': o.bursts = list(val()).map((x) => int(x, flag)); break;
       case '--group-every': o.groupEvery = int(val(), flag); break;
+      case '--scale-messages': o.scaleMessages = int(val(), flag); break;
       case '--echo-clients': o.echoClients = int(val(), flag); break;
       case '--echo-size': o.echoSize = int(val(), flag); break;
       case '--echo-seconds': o.echoSeconds = int(val(), flag); break;
@@ -103,6 +106,7 @@ export function parseArgs(argv) {
     o.echoSeconds = Math.min(o.echoSeconds, 1);
     o.deliveries = Math.min(o.deliveries, 30000);
     o.microMeasureMs = 200;
+    o.scaleMessages = Math.min(o.scaleMessages, 500);
   }
   // Parser, encoder and echo do not depend on the number of connections.
   if (big && !onlyGiven) o.only = ['fanout', 'connections'];

@@ -15,10 +15,15 @@
 // `groupEvery`-th connection a worker opens (0, 10, 20, ...) is a member. A
 // member asks for `/?group=g` in its upgrade request (and sends `auth.member`
 // when the target authenticates); everyone else asks for `/`.
+//
+// The private-message latency of the scale-out scenario is measured here
+// too, on a pair of clients of its own (lib/pm-latency.mjs), apart from the
+// fan-out connections.
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { serve, emit } from './ipc.mjs';
 import { upgradeRequest, CLIENT_ACCEPT, countFrames, clientFrame, asciiPayload, readFrame } from './wire.mjs';
+import { pmOpen, pmRun, pmClose } from './pm-latency.mjs';
 
 const HOST = '127.0.0.1';
 export const MEMBER_PATH = '/?group=g';
@@ -262,6 +267,10 @@ serve({
     mode = 'idle';
     return {};
   },
+
+  pmOpen,
+  pmRun,
+  pmClose,
 
   exit() {
     setImmediate(() => process.exit(0));

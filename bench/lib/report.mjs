@@ -1,5 +1,8 @@
 // Rendering of a results object: the console table, docs/benchmarks.md and
-// the SVG chart (hand-written SVG, no dependency).
+// the SVG chart (hand-written SVG, no dependency). The scale-out scenario,
+// whose reference is one process rather than ws, has its own tables
+// (./report-scale.mjs) and stays out of the ws tables and the chart.
+import { isScaleRow, renderScaleConsole, mdScale } from './report-scale.mjs';
 
 const SCENARIO_ORDER = ['parser', 'encoder', 'echo', 'fan-out', 'connections'];
 
@@ -46,7 +49,7 @@ export function ratio(rows, row, key) {
 export const HEADERS = ['Scenario', 'Case', 'Target', 'Rate (median)', 'Rate ×ws ↑', 'Cost (median)', 'Cost ×ws ↓', 'Notes'];
 
 export function tableCells(results, filter = () => true) {
-  const rows = sortRows(results.rows.filter(filter));
+  const rows = sortRows(results.rows.filter((r) => !isScaleRow(r) && filter(r)));
   return rows.map((row) => {
     const rate = fmtMetric(row.rate) + (row.rate2 ? ` (${fmtMetric(row.rate2)})` : '');
     const cost = row.cost ? fmtMetric(row.cost) + (row.cost2 ? `, ${fmtMetric(row.cost2)}` : '') : '–';
@@ -62,20 +65,25 @@ export function renderConsole(results) {
   const all = [HEADERS, ...cells];
   const widths = HEADERS.map((_, i) => Math.max(...all.map((r) => [...r[i]].length)));
   const line = (r) => r.map((c, i) => c + ' '.repeat(widths[i] - [...c].length)).join('  ').trimEnd();
-  const out = [line(HEADERS), widths.map((w) => '-'.repeat(w)).join('  ')];
-  let prev = null;
-  for (const r of cells) {
-    if (prev !== null && r[0] !== prev) out.push('');
-    out.push(line(r));
-    prev = r[0];
+  const out = [];
+  if (cells.length) {
+    out.push(line(HEADERS), widths.map((w) => '-'.repeat(w)).join('  '));
+    let prev = null;
+    for (const r of cells) {
+      if (prev !== null && r[0] !== prev) out.push('');
+      out.push(line(r));
+      prev = r[0];
+    }
+    out.push('');
   }
+  const scale = renderScaleConsole(results);
+  if (scale) out.push(scale, '');
   const m = results.meta;
-  out.push('');
   const micro = results.rows.some((r) => r.scenario === 'parser' || r.scenario === 'encoder');
   const net = results.rows.some((r) => r.scenario !== 'parser' && r.scenario !== 'encoder');
   const rounds = [micro ? `${m.settings.microRounds} (in-process)` : '', net ? `${m.settings.rounds} (network)` : ''].filter(Boolean).join(' / ');
   out.push(`${m.machine.cpuModel} × ${m.machine.cores}, Node ${m.machine.node}, ws ${m.machine.wsVersion}; medians of ${rounds} interleaved rounds.`);
-  out.push('Rate ×ws: target ÷ ws, higher is better. Cost ×ws: target ÷ ws, lower is better.');
+  if (cells.length) out.push('Rate ×ws: target ÷ ws, higher is better. Cost ×ws: target ÷ ws, lower is better.');
   if (m.errors && m.errors.length) out.push(`${m.errors.length} measurement(s) FAILED: ${m.errors.map((x) => x.what).join('; ')}`);
   if (m.skipped && m.skipped.length) out.push(`Skipped: ${m.skipped.map((x) => `${x.target} (${x.reason})`).join('; ')}`);
   const targets = renderTargetsConsole(results);
@@ -99,7 +107,7 @@ export function renderSvg(results, big = null) {
   const items = [];
   const addRun = (run, suffix, scenarios) => {
     if (!run) return;
-    const rows = sortRows(run.rows.filter((r) => !scenarios || scenarios.includes(r.scenario)));
+    const rows = sortRows(run.rows.filter((r) => !isScaleRow(r) && (!scenarios || scenarios.includes(r.scenario))));
     let lastScenario = null;
     for (const row of rows) {
       if (row.baseline || row.info || !baselineOf(rows, row)) continue;
@@ -281,7 +289,7 @@ function mdTable(md, results, filter) {
 function mdSpread(md, results, filter = () => true) {
   md.push('| Scenario | Case | Target | Rate min – max | Cost min – max |');
   md.push('| --- | --- | --- | ---: | ---: |');
-  for (const row of sortRows(results.rows.filter(filter))) {
+  for (const row of sortRows(results.rows.filter((r) => !isScaleRow(r) && filter(r)))) {
     const span = (x) => (x ? `${fmtNum(x.min)} – ${fmtNum(x.max)} ${x.unit}` : '–');
     md.push(`| ${mdEsc(row.scenario)} | ${mdEsc(row.case)} | ${mdEsc(row.label)} | ${span(row.rate)} | ${span(row.cost)} |`);
   }
@@ -394,6 +402,7 @@ export function renderMarkdown(results, svgName, big = null) {
     mdSplit(md, results, '');
     if (big && hasSplit(big)) mdSplit(md, big, ` (${big.meta.settings.conns.toLocaleString('en-US')} connections)`);
   }
+  mdScale(md, results);
   md.push('## What is measured');
   md.push('');
   md.push(`- **parser**: in-process throughput of the server-side frame parser on a pre-built stream of masked client frames (8 MiB per pass, cut into 64 KiB chunks like socket reads), payload MB/s and frames/s. Ours is \`FrameParser\` fed through \`push()\`; ws is \`ws/lib/receiver.js\` fed through \`write()\`, the way ws's socket handler feeds it. Both unmask in place, so every pass gets a fresh copy of the stream, made off the clock. The text case is valid UTF-8 mixing 1- to 4-byte sequences, validated by each parser. Every pass checks the number and size of the messages delivered. Each measurement runs in a fresh process (${s.microWarmupMs} ms warm-up, ≥ ${s.microMeasureMs} ms measured); rates are per second of the process's CPU time (\`process.cpuUsage\`), so time spent descheduled on a busy machine is not charged to either target.`);
@@ -422,6 +431,7 @@ export function renderMarkdown(results, svgName, big = null) {
   md.push('');
   md.push('- `npm run bench` — everything at 1,000 connections (about 2 minutes on 2 cores, build included); writes `bench/results/latest.json`.');
   md.push('- `npm run bench -- --big` — fan-out and connections at 10,000 connections; writes `bench/results/latest-big.json`.');
+  md.push('- `node bench/run.mjs --only scale` — only the scale-out scenario (one process, node:cluster, Redis; about a minute), written to `bench/results/partial.json` like every `--only` run; `--scale-messages N` sets the private messages per latency measurement.');
   md.push('- `--rounds N`, `--micro-rounds N`, `--only parser,echo`, `--targets ours-router`, `--payloads 64,1024,16384`, `--burst 1,10`, `--binary`, `--conns N`, `--deliveries N`, `--quick`; `node bench/run.mjs --help` lists them all. Runs with `--only` or `--targets` write `bench/results/partial.json` and leave this page alone.');
   md.push('- `node bench/run.mjs --render` rebuilds this page and the chart from the two JSON files.');
   md.push('');

@@ -2,12 +2,15 @@
 // bench/servers/<impl>.mjs, listens on 127.0.0.1, and answers commands from
 // the orchestrator: memory snapshots (after GC), CPU marks, broadcast bursts.
 // Run with --expose-gc so memory figures are taken after a full collection.
+// An optional second argument, JSON, is passed on to the server's start()
+// (the scale-out scenario's adapter settings).
 import { serve } from './ipc.mjs';
 import { asciiPayload } from './wire.mjs';
 
 const impl = process.argv[2];
 const mod = await import(new URL(`../servers/${impl}.mjs`, import.meta.url));
-const server = await mod.start({ host: '127.0.0.1', port: 0 });
+const extra = process.argv[3] ? JSON.parse(process.argv[3]) : {};
+const server = await mod.start({ ...extra, host: '127.0.0.1', port: 0 });
 
 let cpuMark = process.cpuUsage();
 let seq = 0;
