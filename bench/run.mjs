@@ -12,7 +12,7 @@ import { parseArgs, HELP, ALL_SCENARIOS } from './lib/args.mjs';
 import { machineInfo, fdLimits } from './lib/machine.mjs';
 import { spawnNode, runToCompletion, waitExit, killChildren } from './lib/procs.mjs';
 import { rpc } from './lib/ipc.mjs';
-import { summarize, percentile } from './lib/stats.mjs';
+import { summarize, percentile, deliveryTotals } from './lib/stats.mjs';
 import { renderConsole, renderMarkdown, renderSvg } from './lib/report.mjs';
 import { MICRO_TARGETS, ECHO_TARGETS, CONNECTION_TARGETS, FANOUT_TARGETS } from './targets.mjs';
 import { runScale } from './lib/scale.mjs';
@@ -385,11 +385,7 @@ async function fanoutOnce(s, t, size, burst, recipients) {
   for (const off of offs) off();
   const cpu = await s.api.call('cpuRead');
   const reps = await Promise.all(workers.map((w) => w.rpc.call('fanoutReport')));
-  const delivered = reps.reduce((a, x) => a + x.delivered, 0);
-  const expected = perConn * recipients;
-  const stray = reps.reduce((a, x) => a + x.stray, 0);
-  const badLength = reps.reduce((a, x) => a + x.badLength, 0);
-  const complete = delivered === expected && stray === 0 && badLength === 0 && reps.every((x) => x.connsComplete === x.conns);
+  const { delivered, expected, stray, badLength, complete } = deliveryTotals(reps, perConn * recipients);
   if (!complete) {
     // let stragglers finish so they do not leak into the next measurement
     await sleep(1000);

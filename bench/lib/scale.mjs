@@ -18,7 +18,7 @@
 // attempt() and addRow().
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { summarize, percentile } from './stats.mjs';
+import { summarize, percentile, deliveryTotals } from './stats.mjs';
 import { startSingle, startCluster, startRedisNodes, startRedis, procCpu, setProfileDir } from './scale-topologies.mjs';
 
 export const SCALE_TOPOLOGIES = [
@@ -164,11 +164,7 @@ export async function runScale({ opts, log, attempt, addRow, connectAll, closeAl
     const cpus = await Promise.all([sender, ...others].map((p) => p.call('cpuRead')));
     const redis1 = redis0 ? procCpu(topo.redisPid) : null;
     const reps = await Promise.all(lgs.map((w) => w.rpc.call('fanoutReport')));
-    const delivered = reps.reduce((a, x) => a + x.delivered, 0);
-    const expected = perConn * recipients;
-    const stray = reps.reduce((a, x) => a + x.stray, 0);
-    const badLength = reps.reduce((a, x) => a + x.badLength, 0);
-    const complete = delivered === expected && stray === 0 && badLength === 0 && reps.every((x) => x.connsComplete === x.conns);
+    const { delivered, expected, complete } = deliveryTotals(reps, perConn * recipients);
     await sleep(complete ? 100 : 1000); // stragglers must not leak into the next measurement
     const us = (c) => c.user + c.system;
     const total = cpus.reduce((a, c) => a + us(c), 0);

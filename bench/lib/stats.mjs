@@ -18,3 +18,16 @@ export function summarize(xs) {
   const v = xs.filter((x) => Number.isFinite(x));
   return { median: median(v), min: v.length ? Math.min(...v) : NaN, max: v.length ? Math.max(...v) : NaN, samples: xs };
 }
+
+/**
+ * What the load generators' fan-out reports add up to: deliveries, the
+ * count expected, and whether every connection got exactly its messages
+ * (nothing stray, no wrong length).
+ */
+export function deliveryTotals(reports, expected) {
+  const delivered = reports.reduce((a, x) => a + x.delivered, 0);
+  const stray = reports.reduce((a, x) => a + x.stray, 0);
+  const badLength = reports.reduce((a, x) => a + x.badLength, 0);
+  const complete = delivered === expected && stray === 0 && badLength === 0 && reports.every((x) => x.connsComplete === x.conns);
+  return { delivered, expected, stray, badLength, complete };
+}
