@@ -27,6 +27,8 @@ export interface Peer extends Bucket {
   indexedAlias: string | null;
   /** Budget of this session's broadcasts (bytes × recipients); created by its first broadcast. */
   castBudget: Budget | null;
+  /** Set when the server or the application closes the connection on purpose: its session is not retained. */
+  ending: boolean;
 }
 
 const EMPTY: ReadonlySet<Peer> = new Set();
