@@ -20,14 +20,14 @@ export interface BroadcastHost extends OutboundGate {
 }
 
 /** Returns how many of this node's clients it was written to. */
-export function broadcastEvent(host: BroadcastHost, event: string, group: string | null, data: unknown, except: Peer | null, from: PublicClient | null): number {
+/** `exceptId`: the session left out, also when it has no connection now (a retained one). */
+export function broadcastEvent(host: BroadcastHost, event: string, group: string | null, data: unknown, except: Peer | null, from: PublicClient | null, exceptId: string | null): number {
   const recipients = group === null ? host.registry.byId.values() : host.registry.members(group);
   const recovery = host.recovery;
   // One process, no recovery: each protocol's text is rendered only if a recipient speaks it.
   if (!host.adapter.shared && recovery === null) return fanOut(host, recipients, (codec) => codec.event(event, group, data, from), except);
   // Rendered once for this node's v1 clients and for every other node.
   const text = host.v1.event(event, group, data, from);
-  const exceptId = except === null ? null : except.session!.id;
   // Recorded once with its position; every v1 recipient gets those bytes.
   const local = recovery === null ? text : recovery.append(group === null ? ALL_STREAM : groupStream(group), text, exceptId).text;
   const v1 = host.v1;

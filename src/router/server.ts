@@ -216,7 +216,7 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
     checkEventName(event);
     const { group, except } = broadcastTarget(arguments.length, options, isSession);
     const peer = except === null ? null : (this.#router.registry.peerOf(except) ?? null);
-    return this.#router.broadcast(event, group, data, peer);
+    return this.#router.broadcast(event, group, data, peer, null, except?.id ?? null);
   }
 
   /** The session with this id, if any: live, or waiting for a resume (session recovery; `connected` false). */

@@ -15,7 +15,7 @@ export interface BridgeHost extends OutboundGate {
   readonly registry: Registry;
   readonly pacer: Pick<PresencePacer, 'changed'>;
   /** Server or handler broadcast: to all sessions or to one group's members. */
-  broadcast(event: string, group: string | null, data: unknown, except: Peer | null): number;
+  broadcast(event: string, group: string | null, data: unknown, except: Peer | null, from: null, exceptId: string | null): number;
   readonly recovery: Recovery | null;
   readonly v1: Codec;
 }
@@ -47,7 +47,7 @@ export class SessionBridge implements SessionHost {
   }
   broadcastFrom(event: string, group: string | null, data: unknown, except: Session<unknown> | null): number {
     const peer = except === null ? null : (this.#registry.peerOf(except) ?? null);
-    return this.#host.broadcast(event, group, data, peer);
+    return this.#host.broadcast(event, group, data, peer, null, except?.id ?? null);
   }
   sendTo(session: Session<unknown>, event: string, data: unknown): boolean {
     const peer = this.#registry.peerOf(session);
