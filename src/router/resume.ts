@@ -12,7 +12,7 @@ const OPEN = 1;
 /** What resuming needs from the router. */
 export interface ResumeHost {
   readonly closing: boolean;
-  readonly registry: Pick<Registry, 'peerOf'>;
+  readonly registry: Pick<Registry, 'peerOf' | 'hold' | 'release'>;
   /** Runs the close path of a connection (retains or ends its session). */
   connectionClosed(peer: Peer, code: number, reason: string): void;
   /** Runs onConnectionClose, once. */
@@ -66,5 +66,11 @@ export class RecoveryLink implements RecoveryHost {
   }
   ended(session: Session<unknown>, code: number, reason: string): void {
     this.#host.sessionEnded(session, code, reason);
+  }
+  hold(group: string): void {
+    this.#host.registry.hold(group);
+  }
+  release(group: string): void {
+    this.#host.registry.release(group);
   }
 }

@@ -36,6 +36,9 @@ export interface RecoveryHost {
   attach(peer: Peer, recovered: boolean): void;
   /** The session ended for good: runs onConnectionClose. */
   ended(session: Session<unknown>, code: number, reason: string): void;
+  /** Keeps (and gives back) the node's interest in a retained session's groups. */
+  hold(group: string): void;
+  release(group: string): void;
 }
 
 export interface Track {
@@ -49,6 +52,8 @@ export interface Track {
   timer: NodeJS.Timeout | null;
   /** The alias reserved while retained. */
   reserved: string | null;
+  /** The groups whose interest is held while retained. */
+  held: string[];
   expires: number;
   code: number;
   reason: string;
@@ -61,6 +66,8 @@ interface Replay {
   /** Pushes appended since the decision, in order. */
   readonly queue: HistoryEntry[];
   readonly recovered: boolean;
+  /** Groups whose interest is held until the session is indexed. */
+  readonly held: string[];
 }
 
 export const ALL_STREAM = 'all';
@@ -128,7 +135,7 @@ export class Recovery {
   /** A fresh session of our protocol started: returns its resume token. */
   start(session: Session<unknown>): string {
     const token = randomBytes(32).toString('base64url');
-    const track: Track = { session, hash: sha256(token), state: 'live', starts: new Map(), refs: new Set(), timer: null, reserved: null, expires: 0, code: 1006, reason: '' };
+    const track: Track = { session, hash: sha256(token), state: 'live', starts: new Map(), refs: new Set(), timer: null, reserved: null, held: [], expires: 0, code: 1006, reason: '' };
     this.#tracks.set(session.id, track);
     this.#sync(track);
     return token;
@@ -163,16 +170,20 @@ export class Recovery {
 
   /** A connection closed: its session waits `maxDisconnection` ms for a resume. */
   retain(peer: Peer, code: number, reason: string): void {
-    this.#replaying.delete(peer);
     const t = this.#tracks.get(peer.session!.id)!;
     t.code = code;
     t.reason = reason;
     this.#toRetained(t);
+    const r = this.#replaying.get(peer);
+    this.#replaying.delete(peer);
+    if (r !== undefined) this.#releaseAll(r.held);
   }
 
   /** The session ends without retention (a deliberate close, shutdown, or no recovery for it). */
   forget(peer: Peer): void {
+    const r = this.#replaying.get(peer);
     this.#replaying.delete(peer);
+    if (r !== undefined) this.#releaseAll(r.held);
     const t = this.#tracks.get(peer.session!.id);
     if (t !== undefined) this.#drop(t);
   }
@@ -182,6 +193,8 @@ export class Recovery {
       this.#retained++;
       const alias = (t.reserved = t.session.alias);
       if (alias !== null) this.#aliases.set(alias, (this.#aliases.get(alias) ?? 0) + 1);
+      t.held = t.session.groupList();
+      for (const group of t.held) this.#host.hold(group);
     }
     t.state = 'retained';
     t.expires = Date.now() + this.options.maxDisconnection;
@@ -190,12 +203,15 @@ export class Recovery {
     t.timer.unref();
   }
 
-  /** Leaves the retained state (resumed or ended). */
-  #fromRetained(t: Track): void {
+  /** Leaves the retained state (resumed or ended); returns the groups still held, when `keep`. */
+  #fromRetained(t: Track, keep = false): string[] {
     if (t.timer !== null) clearTimeout(t.timer);
     t.timer = null;
-    if (t.state === 'live') return;
+    if (t.state === 'live') return [];
     this.#retained--;
+    const held = t.held;
+    t.held = [];
+    if (!keep) this.#releaseAll(held);
     const alias = t.reserved;
     t.reserved = null;
     const n = alias === null ? undefined : this.#aliases.get(alias);
@@ -203,6 +219,11 @@ export class Recovery {
       if (n <= 1) this.#aliases.delete(alias!);
       else this.#aliases.set(alias!, n - 1);
     }
+    return keep ? held : [];
+  }
+
+  #releaseAll(groups: string[]): void {
+    for (const group of groups) this.#host.release(group);
   }
 
   #drop(t: Track): void {
@@ -280,7 +301,8 @@ export class Recovery {
     }
     if (recovered) gap.sort((a, b) => a.seq - b.seq);
     else gap = [];
-    this.#fromRetained(t);
+    // The groups stay held until the session is indexed again (flush): no broadcast from another node is missed meanwhile.
+    const held = this.#fromRetained(t, true);
     t.state = 'live';
     const token = randomBytes(32).toString('base64url');
     t.hash = sha256(token);
@@ -291,7 +313,7 @@ export class Recovery {
     this.counters.resumed++;
     if (recovered) this.counters.recovered++;
     else this.counters.notRecovered++;
-    this.#replaying.set(peer, { id: session.id, streams: new Set(streams), gap, queue: [], recovered });
+    this.#replaying.set(peer, { id: session.id, streams: new Set(streams), gap, queue: [], recovered, held });
     return { token, recovered };
   }
 
@@ -300,11 +322,15 @@ export class Recovery {
     const r = this.#replaying.get(peer);
     if (r === undefined) return;
     this.#replaying.delete(peer);
-    if (peer.state !== 'open') return;
+    if (peer.state !== 'open') {
+      this.#releaseAll(r.held);
+      return;
+    }
     // Written past the push gate, like answers: the core's hard bound still applies.
     for (const entry of r.gap) peer.ws.send(entry.text);
     for (const entry of r.queue) peer.ws.send(entry.text);
     this.#host.attach(peer, r.recovered);
+    this.#releaseAll(r.held);
   }
 
   /** Shutdown: every retained session ends. */

@@ -335,18 +335,18 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, N
     peer.authTimer = null;
     const session = peer.session;
     if (!wasOpen || session === null) return;
+    // A session kept for a resume ends later, and only if it is not resumed;
+    // retained before it leaves the indexes, so its groups' interest never lapses.
+    const recovery = this.recovery;
+    const retained = recovery !== null && recovery.shouldRetain(peer, code);
+    if (retained) recovery.retain(peer, code, reason);
+    else recovery?.forget(peer);
     this.registry.remove(peer);
     this.pacer.gone(peer);
     session.setLive(false);
     // The 0.2.3 fix: a disconnect is always announced, whatever the availability.
     this.presence(peer, session.toPublic(false));
-    const recovery = this.recovery;
-    if (recovery !== null) {
-      // A session kept for a resume ends later, and only if it is not resumed.
-      if (recovery.shouldRetain(peer, code)) return recovery.retain(peer, code, reason);
-      recovery.forget(peer);
-    }
-    void this.sessionEnded(session, code, reason);
+    if (!retained) void this.sessionEnded(session, code, reason);
   }
 
   /** A started session ended: onConnectionClose, once. */
