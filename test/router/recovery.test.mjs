@@ -83,6 +83,8 @@ test('a resume after a cut replays every missed push once, in order, before newe
   assert.equal(reply.data.self.id, alice.self.id);
   assert.notEqual(reply.data.recovery.token, alice.answer.data.recovery.token);
   await barrier(ctx.server, [back]);
+  // Nothing reached the resumed connection before its answer.
+  assert.equal(JSON.parse(back.raw[0]).type, 'reply');
 
   const pushes = pushesAfterReply(back).map((m) => m.event ?? `message:${m.data}`);
   assert.deepEqual(pushes, ['gap1', 'gap2', 'message:gap3', 'gap4', 'gap5', 'newer1', 'newer2', pushes.at(-1)]);
@@ -257,6 +259,19 @@ test('a client close with 1000 ends the session at once; the application closing
   assert.equal(ctx.server.stats.recovery.retained, 0);
   assert.deepEqual(ctx.closes.map((c) => c.id), [alice.self.id, bob.self.id]);
   await shutdown(ctx);
+});
+
+test('session.close() on a retained session ends it at once', async () => {
+  const ctx = await recoveryServer();
+  const alice = await connect(ctx, { name: 'alice' });
+  await cut(ctx, alice);
+  await until(() => ctx.server.stats.recovery.retained === 1, 'retained');
+  ctx.server.getSession(alice.self.id).close();
+  assert.deepEqual(ctx.closes, [{ id: alice.self.id, code: 1006 }]);
+  assert.equal(ctx.server.stats.recovery.retained, 0);
+  const back = await connect(ctx, { name: 'alice' }, resumeOf(alice));
+  assert.equal(back.answer.data.resumed, false);
+  await shutdown(ctx, [back]);
 });
 
 test('server.close() ends retained sessions, each once', async () => {
