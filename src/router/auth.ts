@@ -76,7 +76,7 @@ export function authenticate(router: AuthHost, peer: Peer, credentials: unknown,
       if (error !== null && error !== undefined && error !== false) {
         const wire = toWireError(error, 'auth_failed');
         refuse({ ok: false, error: { ...wire, code: 'auth_failed' }, raw: { error, response: clientSide ?? null } });
-      } else if (claimed !== null) {
+      } else if (claimed !== null && recovery!.holds(claimed)) {
         // A resume: the session comes back as it was, whatever startSession() was given.
         const session = claimed.session;
         if (!resumeOn(router, peer, session)) {

@@ -244,7 +244,8 @@ export class Recovery {
    * Finds the session a resume names and checks its token. A session still
    * live here (its old connection half-open) loses that connection first.
    * The session is then reserved for this resume until resume() or
-   * release(). Null: the auth goes on as a fresh one.
+   * release(); its expiry still runs, so a hook that never answers cannot
+   * keep it forever. Null: the auth goes on as a fresh one.
    */
   claim(request: ResumeRequest): Track | null {
     const t = this.#tracks.get(request.session);
@@ -257,10 +258,13 @@ export class Recovery {
       if (old !== undefined) this.#host.dropConnection(old);
       if (this.#tracks.get(request.session) !== t || (t.state as Track['state']) !== 'retained') return null;
     }
-    if (t.timer !== null) clearTimeout(t.timer);
-    t.timer = null;
     t.state = 'claimed';
     return t;
+  }
+
+  /** Whether a claim still holds (the session did not expire while its hook ran). */
+  holds(t: Track): boolean {
+    return this.#tracks.get(t.session.id) === t && t.state === 'claimed';
   }
 
   /** The application closed a retained session: it ends now. */
@@ -276,7 +280,7 @@ export class Recovery {
 
   /** A claimed resume did not happen: the new connection left meanwhile. */
   release(t: Track): void {
-    if (this.#tracks.get(t.session.id) === t && t.state === 'claimed') this.#toRetained(t);
+    if (this.holds(t)) this.#toRetained(t);
   }
 
   /**

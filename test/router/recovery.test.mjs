@@ -247,6 +247,27 @@ test('a retained session that is not resumed ends after maxDisconnection (onConn
   await shutdown(ctx);
 });
 
+test('a retained session expires even while a resume of it waits for its hook; the late answer is a fresh session', async () => {
+  const ctx = await recoveryServer({ maxDisconnection: 200 });
+  const alice = await connect(ctx, { name: 'alice' });
+  await cut(ctx, alice);
+  await until(() => ctx.server.stats.recovery.retained === 1, 'retained');
+  let release;
+  ctx.hold = new Promise((resolve) => (release = resolve));
+  const back = await TestClient.connect(ctx.proxy.url);
+  const answer = back.send('auth', { credentials: { name: 'alice' }, resume: resumeOf(alice) });
+  await until(() => ctx.closes.length === 1, 'the expiry while the hook runs');
+  assert.deepEqual(ctx.closes, [{ id: alice.self.id, code: 1006 }]);
+  ctx.hold = null;
+  release();
+  const reply = await answer;
+  assert.equal(reply.data.resumed, false);
+  assert.notEqual(reply.data.self.id, alice.self.id);
+  assert.equal(ctx.server.stats.recovery.retained, 0);
+  await shutdown(ctx, [back]);
+  assert.equal(ctx.closes.filter((c) => c.id === alice.self.id).length, 1);
+});
+
 test('a client close with 1000 ends the session at once; the application closing it too', async () => {
   const ctx = await recoveryServer();
   const alice = await connect(ctx, { name: 'alice' });
