@@ -12,6 +12,7 @@ import { fail, ok } from './commands.js';
 import { RequestError, toWireError } from './errors.js';
 import { writeText } from './fanout.js';
 import type { Peer, Registry } from './registry.js';
+import { userStream } from './retention.js';
 import { RemoteSession } from './remote-session.js';
 import type { Session } from './session.js';
 import type { Hooks } from './types.js';
@@ -128,15 +129,52 @@ async function privateMessage(router: ActionHost, peer: Peer, to: Target, data: 
   if (!sender.visible) return fail('unavailable', 'you are not available; set an alias and availability first');
   const target = findTarget(router, to);
   if (target !== null && !('ws' in target)) return remotePrivateMessage(router, sender, target, data);
-  if (target === null || !target.session!.visible) return fail('not_found', 'client not found');
+  if (target === null) return retainedPrivateMessage(router, sender, to, data);
+  if (!target.session!.visible) return fail('not_found', 'client not found');
   const receiver = target.session!;
   const verdict = await vet(router, { kind: 'private', sender, receiver, data });
   if (verdict === 'error') return fail('internal_error', 'the message could not be checked');
   if (verdict === false) return fail('forbidden', 'message refused');
   // The hook may have taken time: the receiver must still be there and visible.
   if (target.state !== 'open' || !receiver.visible) return fail('not_found', 'client not found');
-  // Refused by the receiver's backpressure policy counts as unreachable: it is not reading.
-  if (!writeText(router, target, target.codec.privateMessage(sender.toPublic(), data))) return fail('not_found', 'client not found');
+  // With recovery, recorded in the receiver's stream (once: this text is what it gets).
+  const recovery = router.recovery;
+  const recorded = recovery !== null && recovery.tracks(receiver.id);
+  const text = recorded ? recovery.append(userStream(receiver.id), router.v1.privateMessage(sender.toPublic(), data), null).text : target.codec.privateMessage(sender.toPublic(), data);
+  // Refused by the receiver's backpressure policy counts as unreachable: it is not reading
+  // (unless recorded: then it is replayed if the receiver resumes).
+  if (!writeText(router, target, text) && !recorded) return fail('not_found', 'client not found');
+  const hook = router.hooks.privateMessage;
+  if (hook !== undefined) void router.invoke('onPrivateMessage', () => hook(sender, receiver, data), sender);
+  return ok(null);
+}
+
+/**
+ * A private message to a session waiting for a resume (session recovery):
+ * recorded in its stream and delivered when it comes back. Addressed by
+ * alias, it must be the only holder of the alias, like a live session.
+ */
+async function retainedPrivateMessage(router: ActionHost, sender: Session<unknown>, to: Target, data: unknown): Promise<Outcome> {
+  const recovery = router.recovery;
+  if (recovery === null) return fail('not_found', 'client not found');
+  let receiver: Session<unknown> | undefined;
+  if ('id' in to) receiver = recovery.retainedSession(to.id);
+  else {
+    for (const held of recovery.retainedWithAlias(to.alias)) {
+      if (receiver !== undefined) return fail('not_found', 'client not found');
+      receiver = held;
+    }
+  }
+  if (receiver === undefined || !receiver.visible) return fail('not_found', 'client not found');
+  const verdict = await vet(router, { kind: 'private', sender, receiver, data });
+  if (verdict === 'error') return fail('internal_error', 'the message could not be checked');
+  if (verdict === false) return fail('forbidden', 'message refused');
+  if (!recovery.tracks(receiver.id) || !receiver.visible) return fail('not_found', 'client not found');
+  const text = router.v1.privateMessage(sender.toPublic(), data);
+  // Live again meanwhile: delivered now; else recorded for its resume.
+  const peer = router.registry.byId.get(receiver.id);
+  const entry = recovery.append(userStream(receiver.id), text, null);
+  if (peer !== undefined) writeText(router, peer, entry.text);
   const hook = router.hooks.privateMessage;
   if (hook !== undefined) void router.invoke('onPrivateMessage', () => hook(sender, receiver, data), sender);
   return ok(null);

@@ -8,6 +8,7 @@ import type { AdapterNode, BroadcastMessage, NodeAnswers, NodeQuery } from './ad
 import type { Codec } from './commands.js';
 import { fanOut, writeText, type OutboundGate } from './fanout.js';
 import type { Peer, Registry } from './registry.js';
+import { ALL_STREAM, groupStream, userStream, type Recovery } from './retention.js';
 import type { PublicClient } from './wire.js';
 
 /** What the adapter's node needs from the router. */
@@ -15,6 +16,7 @@ export interface NodeHost extends OutboundGate {
   readonly registry: Registry;
   readonly peers: ReadonlyMap<unknown, Peer>;
   readonly v1: Codec;
+  readonly recovery: Recovery | null;
   connectivity(error: Error | null): void;
 }
 
@@ -36,8 +38,11 @@ export class AdapterNodeBridge implements AdapterNode {
     const recipients = message.group === null ? registry.byId.values() : registry.members(message.group);
     const except = message.except === null ? null : (registry.byId.get(message.except) ?? null);
     let parsed: RenderedEvent | null = null;
+    // With recovery, recorded in this node's own stream: its position is this node's, rendered once here.
+    const recovery = this.#host.recovery;
+    const text = recovery === null ? message.text : recovery.append(message.group === null ? ALL_STREAM : groupStream(message.group), message.text, message.except).text;
     const render = (codec: Codec): string => {
-      if (codec === v1) return message.text;
+      if (codec === v1) return text;
       // Only a legacy recipient needs the fields back; parsed once for all of them.
       parsed ??= JSON.parse(message.text) as RenderedEvent;
       return codec.event(parsed.event, parsed.group, parsed.data, null);
@@ -48,6 +53,10 @@ export class AdapterNodeBridge implements AdapterNode {
   deliverPrivate(to: string, from: PublicClient, data: unknown): boolean {
     const peer = this.#host.registry.byId.get(to);
     if (peer === undefined || !peer.session!.visible) return false;
+    const recovery = this.#host.recovery;
+    if (recovery !== null && recovery.tracks(to)) {
+      return writeText(this.#host, peer, recovery.append(userStream(to), this.#host.v1.privateMessage(from, data), null).text);
+    }
     return writeText(this.#host, peer, peer.codec.privateMessage(from, data));
   }
 

@@ -3,11 +3,13 @@
 // wins; a hook that throws, rejects or answers `respond(null)` without
 // startSession() is a server error, never a session.
 
-import type { Outcome } from './commands.js';
+import type { Outcome, ResumeRequest } from './commands.js';
 import { fail, ok } from './commands.js';
 import { HookError, RequestError, toWireError } from './errors.js';
 import type { HookRunner } from './host.js';
 import type { Peer } from './registry.js';
+import { resumeOn, type ResumeHost } from './resume.js';
+import type { Recovery } from './retention.js';
 import type { Session } from './session.js';
 import type { Hooks, ResolvedOptions } from './types.js';
 import type { AnnouncedLimits, AuthAnswer } from './wire.js';
@@ -22,15 +24,24 @@ export interface SessionInit {
 }
 
 /** What authentication needs from the router. */
-export interface AuthHost extends HookRunner {
+export interface AuthHost extends HookRunner, ResumeHost {
   readonly options: Pick<ResolvedOptions, 'maxInflight' | 'rateLimit' | 'maxPayload'>;
+  /** Session recovery, when on (./retention.ts). */
+  readonly recovery: Recovery | null;
   readonly hooks: Pick<Hooks<unknown>, 'authentication'>;
   reportError(error: HookError): void;
   /** Turns a successful authentication into a registered, announced session. */
   startSession(peer: Peer, init: SessionInit): Session<unknown>;
 }
 
-export function authenticate(router: AuthHost, peer: Peer, credentials: unknown): Promise<Outcome> {
+/**
+ * With session recovery, an auth that names a retained session and its
+ * token resumes it: the hook still runs (a revoked user cannot come back),
+ * but what it passes to startSession() is not applied, since the session
+ * keeps its id, data, groups and public state. A refusal ends the retained
+ * session. A resume that names no session it may have is a fresh auth.
+ */
+export function authenticate(router: AuthHost, peer: Peer, credentials: unknown, resume: ResumeRequest | null = null): Promise<Outcome> {
   if (peer.state === 'open') return Promise.resolve(fail('already_authenticated', 'already authenticated'));
   if (peer.state === 'authenticating') return Promise.resolve(fail('already_authenticated', 'authentication already in progress'));
   const hook = router.hooks.authentication;
@@ -40,10 +51,13 @@ export function authenticate(router: AuthHost, peer: Peer, credentials: unknown)
   }
   peer.state = 'authenticating';
   const req = peer.req!;
+  const recovery = peer.codec.name === 'v1' ? router.recovery : null;
+  const claimed = recovery !== null && resume !== null ? recovery.claim(resume) : null;
   return new Promise<Outcome>((resolve) => {
     let pending: SessionInit | null = null;
     let done = false;
     const refuse = (outcome: Outcome): void => {
+      if (claimed !== null) recovery!.refuse(claimed);
       if (peer.state === 'authenticating') peer.state = 'new';
       peer.authAttempts++;
       resolve(outcome);
@@ -62,12 +76,31 @@ export function authenticate(router: AuthHost, peer: Peer, credentials: unknown)
       if (error !== null && error !== undefined && error !== false) {
         const wire = toWireError(error, 'auth_failed');
         refuse({ ok: false, error: { ...wire, code: 'auth_failed' }, raw: { error, response: clientSide ?? null } });
+      } else if (claimed !== null && recovery!.holds(claimed)) {
+        // A resume: the session comes back as it was, whatever startSession() was given.
+        const session = claimed.session;
+        if (!resumeOn(router, peer, session)) {
+          recovery!.release(claimed);
+          resolve(fail('not_found', 'the connection closed'));
+          return;
+        }
+        const { token, recovered } = recovery!.resume(peer, claimed, resume!.positions);
+        const answer: AuthAnswer = {
+          self: { ...session.toPublic(), groups: session.groupList() }, session: clientSide ?? null, limits: announcedLimits(router.options),
+          resumed: true, recovered, recovery: { token, ttl: recovery!.options.maxDisconnection },
+        };
+        resolve(ok(answer));
       } else if (pending === null) {
         router.reportError(new HookError('onAuthentication', new Error('respond(null) was called without startSession()')));
         refuse(fail('internal_error', 'authentication failed on the server'));
       } else {
         const session = router.startSession(peer, pending);
         const answer: AuthAnswer = { self: { ...session.toPublic(), groups: session.groupList() }, session: clientSide ?? null, limits: announcedLimits(router.options) };
+        if (recovery !== null) {
+          // A session that ended at once (its client left meanwhile) is not kept.
+          const token = session.connected ? recovery.start(session) : '';
+          Object.assign(answer, { resumed: false, recovered: false, recovery: { token, ttl: recovery.options.maxDisconnection } });
+        }
         resolve(ok(answer));
       }
     };

@@ -10,6 +10,7 @@ import type { Adapter } from './adapter.js';
 import type { Outcome } from './commands.js';
 import { fail, ok } from './commands.js';
 import type { HookRunner, RouterCounters } from './host.js';
+import type { Recovery } from './retention.js';
 import type { Peer, Registry } from './registry.js';
 import type { Hooks, ResolvedOptions } from './types.js';
 
@@ -20,6 +21,8 @@ export interface ChangeHost extends HookRunner {
   readonly registry: Pick<Registry, 'members' | 'groupCount' | 'aliasHeldByOther'>;
   readonly counters: Pick<RouterCounters, 'refusedJoins'>;
   readonly adapter: Pick<Adapter, 'remoteByAlias'>;
+  /** Session recovery, when on: a retained session's alias stays reserved. */
+  readonly recovery: Pick<Recovery, 'aliasHeld'> | null;
 }
 
 /** Why joining `todo` would break a group cap, or null. */
@@ -75,7 +78,8 @@ export async function changeGroups(router: ChangeHost, peer: Peer, groups: strin
 
 /** True when a live session other than `peer`'s, on this node or another, holds `alias`. */
 function aliasTaken(router: ChangeHost, alias: string, peer: Peer): boolean {
-  return router.registry.aliasHeldByOther(alias, peer) || router.adapter.remoteByAlias(alias).length > 0;
+  // A session waiting for a resume keeps its alias reserved.
+  return router.registry.aliasHeldByOther(alias, peer) || router.adapter.remoteByAlias(alias).length > 0 || (router.recovery?.aliasHeld(alias) ?? false);
 }
 
 /**

@@ -15,6 +15,7 @@ import { fail, isReservedEvent, ok } from './commands.js';
 import { fanOut, type OutboundGate } from './fanout.js';
 import type { HookRunner, RouterCounters } from './host.js';
 import type { Peer, Registry } from './registry.js';
+import { ALL_STREAM, groupStream, type Recovery } from './retention.js';
 import type { ClientMessage, Hooks, ResolvedOptions } from './types.js';
 
 /** What vetting a client's message needs from the router. */
@@ -30,6 +31,8 @@ export interface ClientBroadcastHost extends VetHost, OutboundGate {
   /** Our protocol's codec: a broadcast is rendered with it first, to learn its size. */
   readonly v1: Codec;
   readonly adapter: Pick<Adapter, 'shared' | 'broadcast' | 'remoteSessionCount'>;
+  /** Session recovery, when on: the broadcast is recorded once, with its position. */
+  readonly recovery: Recovery | null;
 }
 
 /** Asks the application's vetting hook; false vetoes, true allows, undefined defers to the rules. */
@@ -82,7 +85,8 @@ export async function clientBroadcast(router: ClientBroadcastHost, peer: Peer, e
     }
   }
   const from = sender.toPublic();
-  const render = (codec: Codec): string => (codec === router.v1 ? text : codec.event(event, group, data, from));
+  const local = router.recovery === null ? text : router.recovery.append(group === null ? ALL_STREAM : groupStream(group), text, sender.id).text;
+  const render = (codec: Codec): string => (codec === router.v1 ? local : codec.event(event, group, data, from));
   fanOut(router, recipients.values(), render, peer);
   if (router.adapter.shared) router.adapter.broadcast({ group, except: sender.id, text });
   return ok(null);

@@ -5,11 +5,18 @@
 
 import type { PublicClient, WireError } from './wire.js';
 
+/** A decoded `resume` (session recovery): the session, its token, and the last position received per stream. */
+export interface ResumeRequest {
+  session: string;
+  token: string;
+  positions: Record<string, { e: string; o: number }>;
+}
+
 /** Who a private message is for: a session id or a public alias. */
 export type Target = { id: string } | { alias: string };
 
 export type Command =
-  | { kind: 'auth'; credentials: unknown }
+  | { kind: 'auth'; credentials: unknown; resume?: ResumeRequest | null }
   | { kind: 'request'; name: string; body: unknown }
   | { kind: 'echo'; body: unknown }
   | { kind: 'broadcast'; event: string; group: string | null; data: unknown }
@@ -55,6 +62,8 @@ export interface Codec<Ref = unknown> {
 export interface DecodeLimits {
   maxDepth: number;
   maxNameLength: number;
+  /** Most stream positions a `resume` may carry. */
+  maxPositions?: number;
 }
 
 export function ok(value: unknown): Outcome {

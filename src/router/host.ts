@@ -4,8 +4,10 @@
 // OutboundGate in ./fanout.ts, ActionHost in ./actions.ts, AuthHost in
 // ./auth.ts, ChangeHost in ./changes.ts, ClientBroadcastHost in
 // ./client-broadcast.ts, PresenceHost in ./presence.ts, BridgeHost in
-// ./session-bridge.ts; ./router.ts implements them (and the bridge
-// implements ./session.ts's SessionHost). So no module but the server
+// ./session-bridge.ts, BroadcastHost in ./broadcast.ts, ResumeHost in
+// ./resume.ts; ./router.ts implements them (the bridge implements
+// ./session.ts's SessionHost, and ./resume.ts's RecoveryLink the
+// RecoveryHost of ./retention.ts). So no module but the server
 // imports the router, and the router's import graph has no cycle. Types
 // only: nothing here exists at run time.
 

@@ -10,6 +10,8 @@ import {
   type ClientBroadcastOptions,
   type PresenceOptions,
   type RateLimitOptions,
+  RECOVERY_DEFAULTS,
+  type RecoveryOptions,
   type ResolvedOptions,
   type WebSocketNodeServerOptions,
 } from './types.js';
@@ -43,6 +45,7 @@ export function resolveOptions(options: WebSocketNodeServerOptions): ResolvedOpt
     backpressure: resolveBackpressure(given.backpressure),
     clientBroadcasts: resolveClientBroadcasts(given.clientBroadcasts),
     presence: resolvePresence(given.presence),
+    recovery: resolveRecovery(given.recovery),
   } as ResolvedOptions;
   for (const key of NON_NEGATIVE) nonNegative(key, resolved[key]);
   if (resolved.maxPayload === 0) throw new RangeError('option maxPayload must be positive');
@@ -90,6 +93,17 @@ function resolvePresence(value: PresenceOptions | undefined): Required<PresenceO
   nonNegative('presence.coalesceMs', p.coalesceMs);
   nonNegative('presence.deliveriesPerSecond', p.deliveriesPerSecond);
   return p;
+}
+
+function resolveRecovery(value: RecoveryOptions | boolean | undefined): Required<RecoveryOptions> | false {
+  if (value === undefined || value === false) return false;
+  if (value !== true && (typeof value !== 'object' || value === null)) throw new TypeError('option recovery must be a boolean or an object');
+  const r = { ...RECOVERY_DEFAULTS, ...(value === true ? {} : stripUndefined(value)) } as Required<RecoveryOptions>;
+  for (const key of ['maxDisconnection', 'maxMessages', 'maxBytes'] as const) {
+    const v = r[key];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new RangeError(`option recovery.${key} must be a positive integer, got ${String(v)}`);
+  }
+  return r;
 }
 
 function nonNegative(name: string, value: unknown): void {

@@ -4,9 +4,10 @@
 // `error` with the same id. The message shapes, by `type`, are ./wire.ts's
 // ClientMessages and ServerMessages.
 
-import type { Codec, Command, DecodeLimits, Decoded } from './commands.js';
+import type { Codec, Command, DecodeLimits, Decoded, ResumeRequest } from './commands.js';
 import { isName } from './commands.js';
 import { isRecord, parseUntrusted, stringifySafe } from './json.js';
+import type { StreamPosition } from './history.js';
 import type { ClientMessageType, PublicClient, RequestId, ServerMessage, WireError } from './wire.js';
 
 const MAX_ID_LENGTH = 128;
@@ -25,8 +26,12 @@ function decodeFields(msg: Record<string, unknown>, limits: DecodeLimits): Comma
   const name = (v: unknown) => isName(v, limits.maxNameLength);
   // Typed by the wire module, so a case here is always a type the client may send.
   switch (msg.type as ClientMessageType) {
-    case 'auth':
-      return { kind: 'auth', credentials: msg.credentials ?? null };
+    case 'auth': {
+      if (msg.resume === undefined || msg.resume === null) return { kind: 'auth', credentials: msg.credentials ?? null };
+      const resume = decodeResume(msg.resume, limits);
+      if (typeof resume === 'string') return resume;
+      return { kind: 'auth', credentials: msg.credentials ?? null, resume };
+    }
     case 'request':
       if (!name(msg.name)) return `"name" must be a string of 1 to ${limits.maxNameLength} characters`;
       return { kind: 'request', name: msg.name, body: msg.data ?? null };
@@ -65,6 +70,31 @@ function decodeFields(msg: Record<string, unknown>, limits: DecodeLimits): Comma
     default:
       return '';
   }
+}
+
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
+const EPOCH_MAX = 64;
+
+/** Checks a `resume` (docs/protocol.md, "Resuming a session"); a string is why it is malformed. */
+function decodeResume(value: unknown, limits: DecodeLimits): ResumeRequest | string {
+  if (!isRecord(value)) return '"resume" must be an object';
+  const { session, token, positions } = value;
+  if (!isName(session, limits.maxNameLength)) return '"resume.session" must be a session id';
+  if (typeof token !== 'string' || !TOKEN.test(token)) return '"resume.token" must be a 43-character token';
+  if (!isRecord(positions)) return '"resume.positions" must be an object';
+  const names = Object.keys(positions);
+  const most = limits.maxPositions ?? 130;
+  if (names.length > most) return `"resume.positions" may name at most ${most} streams`;
+  const out: Record<string, StreamPosition> = Object.create(null) as Record<string, StreamPosition>;
+  for (const name of names) {
+    if (name === '' || name.length > limits.maxNameLength + 2) return '"resume.positions" has a stream name of the wrong length';
+    const p = positions[name];
+    if (!isRecord(p) || typeof p.e !== 'string' || p.e === '' || p.e.length > EPOCH_MAX || !Number.isSafeInteger(p.o) || (p.o as number) < 0) {
+      return `"resume.positions" entries must be { "e": epoch, "o": offset }`;
+    }
+    out[name] = { e: p.e, o: p.o as number };
+  }
+  return { session, token, positions: out };
 }
 
 export function createV1Codec(limits: DecodeLimits): Codec<RequestId> {

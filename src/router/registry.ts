@@ -27,6 +27,8 @@ export interface Peer extends Bucket {
   indexedAlias: string | null;
   /** Budget of this session's broadcasts (bytes × recipients); created by its first broadcast. */
   castBudget: Budget | null;
+  /** Set when the server or the application closes the connection on purpose: its session is not retained. */
+  ending: boolean;
 }
 
 const EMPTY: ReadonlySet<Peer> = new Set();
@@ -48,6 +50,8 @@ export class Registry {
   readonly #aliases = new Map<string, Peer | Set<Peer>>();
   readonly #bySession = new Map<Session<unknown>, Peer>();
   readonly #interest: GroupInterest;
+  /** Groups kept open for sessions waiting for a resume (session recovery), with their counts. */
+  readonly #held = new Map<string, number>();
 
   constructor(interest: GroupInterest) {
     this.#interest = interest;
@@ -83,7 +87,7 @@ export class Registry {
     let members = this.#groups.get(group);
     if (members === undefined) {
       this.#groups.set(group, (members = new Set()));
-      this.#interest.groupOpened(group);
+      if (!this.#held.has(group)) this.#interest.groupOpened(group);
     }
     members.add(peer);
   }
@@ -95,8 +99,27 @@ export class Registry {
     // Drop empty groups so client-chosen names cannot accumulate.
     if (members.size === 0) {
       this.#groups.delete(group);
-      this.#interest.groupClosed(group);
+      if (!this.#held.has(group)) this.#interest.groupClosed(group);
     }
+  }
+
+  /**
+   * Keeps this node's interest in a group without a live member: a retained
+   * session must not miss the group's broadcasts from other nodes, which it
+   * is to recover when it resumes.
+   */
+  hold(group: string): void {
+    const n = this.#held.get(group) ?? 0;
+    this.#held.set(group, n + 1);
+    if (n === 0 && !this.#groups.has(group)) this.#interest.groupOpened(group);
+  }
+
+  release(group: string): void {
+    const n = this.#held.get(group);
+    if (n === undefined) return;
+    if (n > 1) return void this.#held.set(group, n - 1);
+    this.#held.delete(group);
+    if (!this.#groups.has(group)) this.#interest.groupClosed(group);
   }
 
   members(group: string): ReadonlySet<Peer> {

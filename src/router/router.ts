@@ -26,6 +26,9 @@ import { PresencePacer } from './presence.js';
 import { createLegacyCodec } from './protocol-legacy.js';
 import { createV1Codec } from './protocol-v1.js';
 import { Registry, type Peer } from './registry.js';
+import { RecoveryLink, type ResumeHost } from './resume.js';
+import { Recovery } from './retention.js';
+import { broadcastEvent } from './broadcast.js';
 import { Session } from './session.js';
 import { SessionBridge, type BridgeHost } from './session-bridge.js';
 import type { Hooks, ResolvedOptions } from './types.js';
@@ -41,11 +44,13 @@ export interface RouterEvents {
   rateLimit(session: Session<unknown> | null, action: 'reject' | 'close'): void;
   /** The adapter lost its broker (error) or has it back (null). */
   connectivity(error: Error | null): void;
+  /** A session resumed on a new connection (session recovery). */
+  resume(session: Session<unknown>, recovered: boolean): void;
 }
 
 const BINARY_REFUSED: Decoded<unknown> = { ok: false, ref: null, error: { code: 'bad_message', message: 'binary messages are not part of the protocol' } };
 
-export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, NodeHost {
+export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, NodeHost, ResumeHost {
   readonly registry: Registry;
   /** Everything beyond this process goes through it (./adapter.ts). */
   readonly adapter: Adapter;
@@ -60,6 +65,8 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, N
   readonly counters: RouterCounters = {
     dropped: 0, closedForBackpressure: 0, rateLimited: 0, closedForRate: 0, authTimeouts: 0, refusedBroadcasts: 0, refusedJoins: 0,
   };
+  /** Session recovery (the `recovery` option); null when it is off. */
+  readonly recovery: Recovery | null;
   /** Paces presence announcements of alias and availability changes. */
   readonly pacer: PresencePacer;
   /** Where sessions call back when the application changes them. */
@@ -88,8 +95,9 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, N
     this.hooks = hooks;
     this.#events = events;
     const limits = { maxDepth: options.maxDepth, maxNameLength: options.maxNameLength };
-    this.v1 = createV1Codec(limits);
+    this.v1 = createV1Codec({ ...limits, maxPositions: (options.maxGroupsPerSession || 128) + 2 });
     this.legacy = createLegacyCodec(limits);
+    this.recovery = options.recovery === false ? null : new Recovery(options.recovery, new RecoveryLink(this));
     this.pacer = new PresencePacer(options.presence, { announce: (peer) => this.presence(peer, peer.session!.toPublic(true)) });
     const peers = this.peers;
     const router = this;
@@ -111,7 +119,7 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, N
       },
       close(this: WebSocket, code: number, reason: Buffer) {
         const peer = peers.get(this);
-        if (peer !== undefined) router.#onClose(peer, code, reason.toString());
+        if (peer !== undefined) router.connectionClosed(peer, code, reason.toString());
       },
     };
   }
@@ -125,7 +133,7 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, N
     const burst = this.options.rateLimit === false ? 0 : this.options.rateLimit.burst;
     const peer: Peer = {
       ws, codec, req, state: 'new', session: null, authAttempts: 0, authTimer: null, inflight: 0,
-      tokens: burst, stamp: performance.now(), indexedAlias: null, castBudget: null,
+      tokens: burst, stamp: performance.now(), indexedAlias: null, castBudget: null, ending: false,
     };
     this.peers.set(ws, peer);
     const l = this.#listeners;
@@ -173,6 +181,7 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, N
     if (verdict === RATE_CLOSE) {
       this.counters.closedForRate++;
       this.#events.rateLimit(peer.session, 'close');
+      peer.ending = true;
       peer.ws.close(1008, 'Rate limit exceeded');
     }
     return verdict;
@@ -221,7 +230,7 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, N
     peer.inflight++;
     let outcome: Outcome;
     try {
-      outcome = command.kind === 'auth' ? await authenticate(this, peer, command.credentials) : await runCommand(this, peer, command);
+      outcome = command.kind === 'auth' ? await authenticate(this, peer, command.credentials, command.resume ?? null) : await runCommand(this, peer, command);
     } catch (error) {
       // Defensive: actions catch application errors themselves.
       this.reportError(new HookError('router', error, peer.session?.id ?? null));
@@ -232,6 +241,8 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, N
       if (this.#inflight === 0) for (const wake of this.#idle.splice(0)) wake();
     }
     this.#send(peer, peer.codec.reply(ref, command, outcome));
+    // A resumed session's replay follows its reply, before any newer push.
+    if (command.kind === 'auth' && this.recovery !== null) this.recovery.flush(peer);
     if (command.kind === 'auth' && !outcome.ok && peer.state === 'new' && peer.authAttempts >= this.options.maxAuthAttempts) {
       peer.ws.close(1008, 'Too many authentication attempts');
     }
@@ -284,22 +295,36 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, N
       // The client left (or is leaving) while the application was
       // authenticating it. The session did start, so the application gets
       // its one close call; it is never registered nor announced.
-      if (peer.state !== 'closed') this.#onClose(peer, 1006, '');
-      void this.#ended(session, 1006, '');
+      if (peer.state !== 'closed') this.connectionClosed(peer, 1006, '');
+      void this.sessionEnded(session, 1006, '');
       return session;
     }
     peer.state = 'open';
     session.setLive(true);
     this.registry.add(peer);
     this.#events.session(session);
+    this.announce(peer);
+    return session;
+  }
+
+  /** Announces a session that (re)started: presence if available, its state to other nodes either way. */
+  announce(peer: Peer): void {
+    const session = peer.session!;
     // LEGACY-PROTOCOL: a client that authenticates available is announced.
     if (session.available) this.presence(peer, session.toPublic(true));
     // Other nodes learn of it either way (their listings, alias ownership).
     else this.adapter.sessionState(session.toPublic(true), false);
-    return session;
   }
 
-  #onClose(peer: Peer, code: number, reason: string): void {
+  /** A resumed session's replay is written: live pushes reach it from now on. */
+  resumed(peer: Peer, recovered: boolean): void {
+    this.registry.add(peer);
+    this.announce(peer);
+    this.#events.resume(peer.session!, recovered);
+  }
+
+  /** A connection is gone (the socket's close, or one dropped here): retains or ends its session. */
+  connectionClosed(peer: Peer, code: number, reason: string): void {
     if (peer.state === 'closed') return;
     const wasOpen = peer.state === 'open';
     peer.state = 'closed';
@@ -310,15 +335,22 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, N
     peer.authTimer = null;
     const session = peer.session;
     if (!wasOpen || session === null) return;
+    // A session kept for a resume ends later, and only if it is not resumed;
+    // retained before it leaves the indexes, so its groups' interest never lapses.
+    const recovery = this.recovery;
+    const retained = recovery !== null && recovery.shouldRetain(peer, code);
+    if (retained) recovery.retain(peer, code, reason);
+    else recovery?.forget(peer);
     this.registry.remove(peer);
     this.pacer.gone(peer);
     session.setLive(false);
     // The 0.2.3 fix: a disconnect is always announced, whatever the availability.
     this.presence(peer, session.toPublic(false));
-    void this.#ended(session, code, reason);
+    if (!retained) void this.sessionEnded(session, code, reason);
   }
 
-  #ended(session: Session<unknown>, code: number, reason: string): Promise<Invoked> | undefined {
+  /** A started session ended: onConnectionClose, once. */
+  sessionEnded(session: Session<unknown>, code: number, reason: string): Promise<Invoked> | undefined {
     const hook = this.hooks.connectionClose;
     if (hook === undefined) return undefined;
     return this.invoke('onConnectionClose', () => hook(session, code, reason), session);
@@ -330,19 +362,9 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, N
     return fanOut(this, this.registry.available, (codec) => codec.presence(client), subject);
   }
 
-  /**
-   * Server or handler broadcast: to all sessions or to one group's members,
-   * here and (with a remote adapter) on the other nodes. Returns how many of
-   * this node's clients it was written to.
-   */
-  broadcast(event: string, group: string | null, data: unknown, except: Peer | null, from: PublicClient | null = null): number {
-    const recipients = group === null ? this.registry.byId.values() : this.registry.members(group);
-    if (!this.adapter.shared) return fanOut(this, recipients, (codec) => codec.event(event, group, data, from), except);
-    // Rendered once for this node's v1 clients and for every other node.
-    const text = this.v1.event(event, group, data, from);
-    const written = fanOut(this, recipients, (codec) => (codec === this.v1 ? text : codec.event(event, group, data, from)), except);
-    this.adapter.broadcast({ group, except: except === null ? null : except.session!.id, text });
-    return written;
+  /** Server or handler broadcast (./broadcast.ts); returns how many of this node's clients it was written to. */
+  broadcast(event: string, group: string | null, data: unknown, except: Peer | null, from: PublicClient | null = null, exceptId = except?.session!.id ?? null): number {
+    return broadcastEvent(this, event, group, data, except, from, exceptId);
   }
 
   /** Resolves when no command is being processed (or at once). */
@@ -364,8 +386,10 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, N
   forget(): void {
     for (const peer of [...this.peers.values()]) {
       peer.ws.terminate();
-      this.#onClose(peer, 1006, '');
+      this.connectionClosed(peer, 1006, '');
     }
+    // Shutdown ends the sessions waiting for a resume too.
+    this.recovery?.endAll();
   }
 }
 

@@ -18,6 +18,7 @@ import { clusterGroupSize, clusterSessions, clusterStats, type ClusterGroupSize,
 import { checkEventName } from './commands.js';
 import { HookError } from './errors.js';
 import { resolveOptions } from './limits.js';
+import { recoveryStats } from './retention.js';
 import { Router } from './router.js';
 import { isSession, type Session } from './session.js';
 import { broadcastTarget } from './broadcast-options.js';
@@ -59,6 +60,8 @@ export interface WebSocketNodeServerEvents<TData> {
    * (docs/scaling.md, "When the broker is lost").
    */
   adapter: [state: 'down' | 'up', error: Error | null];
+  /** A disconnected session resumed on a new connection; `recovered`: the pushes it missed were replayed (session recovery). */
+  resume: [session: Session<TData>, recovered: boolean];
 }
 
 function isHttpServer(value: unknown): value is HttpServer {
@@ -115,6 +118,9 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
       },
       connectivity: (error) => {
         if (this.listenerCount('adapter') > 0) this.#safeEmit('adapter', error === null ? 'up' : 'down', error);
+      },
+      resume: (s, recovered) => {
+        if (this.listenerCount('resume') > 0) this.#safeEmit('resume', s as Session<TData>, recovered);
       },
     }, this.#adapter);
     const bp = o.backpressure;
@@ -210,14 +216,14 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
     checkEventName(event);
     const { group, except } = broadcastTarget(arguments.length, options, isSession);
     const peer = except === null ? null : (this.#router.registry.peerOf(except) ?? null);
-    return this.#router.broadcast(event, group, data, peer);
+    return this.#router.broadcast(event, group, data, peer, null, except?.id ?? null);
   }
 
-  /** The live session with this id, if any. */
+  /** The session with this id, if any: live, or waiting for a resume (session recovery; `connected` false). */
   getSession(id: string): Session<TData> | undefined {
-    return this.#router.registry.byId.get(id)?.session as Session<TData> | undefined;
+    return (this.#router.registry.byId.get(id)?.session ?? this.#router.recovery?.retainedSession(id)) as Session<TData> | undefined;
   }
-  /** Every live session. */
+  /** Every live session (not those waiting for a resume). */
   *sessions(): IterableIterator<Session<TData>> {
     for (const peer of this.#router.registry.byId.values()) yield peer.session as Session<TData>;
   }
@@ -264,6 +270,7 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
       refusedJoins: c.refusedJoins,
       deferredPresence: this.#router.pacer.deferred,
       adapter: this.#adapter.stats,
+      recovery: recoveryStats(this.#router.recovery),
     };
   }
 

@@ -3,9 +3,11 @@
 // finds the session's connection and keeps the router's indexes and
 // presence announcements in step with it.
 
+import type { Codec } from './commands.js';
 import { writeText, type OutboundGate } from './fanout.js';
 import type { PresencePacer } from './presence.js';
 import type { Peer, Registry } from './registry.js';
+import { userStream, type Recovery } from './retention.js';
 import type { Session, SessionHost } from './session.js';
 
 /** What the bridge needs from the router. */
@@ -13,7 +15,9 @@ export interface BridgeHost extends OutboundGate {
   readonly registry: Registry;
   readonly pacer: Pick<PresencePacer, 'changed'>;
   /** Server or handler broadcast: to all sessions or to one group's members. */
-  broadcast(event: string, group: string | null, data: unknown, except: Peer | null): number;
+  broadcast(event: string, group: string | null, data: unknown, except: Peer | null, from: null, exceptId: string | null): number;
+  readonly recovery: Recovery | null;
+  readonly v1: Codec;
 }
 
 export class SessionBridge implements SessionHost {
@@ -28,10 +32,12 @@ export class SessionBridge implements SessionHost {
   groupJoined(session: Session<unknown>, group: string): void {
     const peer = this.#registry.peerOf(session);
     if (peer !== undefined) this.#registry.groupJoined(peer, group);
+    this.#host.recovery?.joined(session, group);
   }
   groupLeft(session: Session<unknown>, group: string): void {
     const peer = this.#registry.peerOf(session);
     if (peer !== undefined) this.#registry.groupLeft(peer, group);
+    this.#host.recovery?.left(session, group);
   }
   publicStateChanged(session: Session<unknown>): void {
     const peer = this.#registry.peerOf(session);
@@ -41,16 +47,30 @@ export class SessionBridge implements SessionHost {
   }
   broadcastFrom(event: string, group: string | null, data: unknown, except: Session<unknown> | null): number {
     const peer = except === null ? null : (this.#registry.peerOf(except) ?? null);
-    return this.#host.broadcast(event, group, data, peer);
+    return this.#host.broadcast(event, group, data, peer, null, except?.id ?? null);
   }
   sendTo(session: Session<unknown>, event: string, data: unknown): boolean {
     const peer = this.#registry.peerOf(session);
+    const recovery = this.#host.recovery;
+    if (recovery !== null && recovery.tracks(session.id)) {
+      // Recorded in the session's own stream: a disconnected session gets it when it resumes.
+      const entry = recovery.append(userStream(session.id), this.#host.v1.event(event, null, data, null), null);
+      return peer !== undefined && writeText(this.#host, peer, entry.text);
+    }
     return peer !== undefined && writeText(this.#host, peer, peer.codec.event(event, null, data, null));
   }
   queuedBytes(session: Session<unknown>): number {
     return this.#registry.peerOf(session)?.ws.bufferedAmount ?? 0;
   }
   closeSession(session: Session<unknown>, code: number, reason: string): void {
-    this.#registry.peerOf(session)?.ws.close(code, reason);
+    const peer = this.#registry.peerOf(session);
+    if (peer === undefined) {
+      // A session waiting for a resume ends now.
+      this.#host.recovery?.close(session);
+      return;
+    }
+    // Closed on purpose: not kept for a resume.
+    peer.ending = true;
+    peer.ws.close(code, reason);
   }
 }

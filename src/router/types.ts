@@ -132,11 +132,27 @@ export interface WebSocketNodeServerOptions {
    * no adapter (docs/scaling.md).
    */
   adapter?: Adapter | null;
+  /**
+   * Session recovery (docs/server.md, "Session recovery"): a session of our
+   * protocol whose connection drops is kept for a resume, and the pushes it
+   * missed are replayed. false (default) or true (all defaults) or limits.
+   */
+  recovery?: RecoveryOptions | boolean;
+}
+
+/** Limits of session recovery. */
+export interface RecoveryOptions {
+  /** How long (ms) a disconnected session waits for a resume, and how long history is kept (default 120 000). */
+  maxDisconnection?: number;
+  /** Entries kept per stream (default 1000). */
+  maxMessages?: number;
+  /** Total bytes of history kept; past it the oldest entries of any stream go first (default 64 MiB). */
+  maxBytes?: number;
 }
 
 /** Options after defaults are applied. */
 export type ResolvedOptions = Required<
-  Omit<WebSocketNodeServerOptions, 'port' | 'host' | 'path' | 'allowedOrigins' | 'rateLimit' | 'backpressure' | 'clientBroadcasts' | 'presence' | 'adapter'>
+  Omit<WebSocketNodeServerOptions, 'port' | 'host' | 'path' | 'allowedOrigins' | 'rateLimit' | 'backpressure' | 'clientBroadcasts' | 'presence' | 'adapter' | 'recovery'>
 > &
   Pick<WebSocketNodeServerOptions, 'port' | 'host' | 'path'> & {
     allowedOrigins: readonly string[] | null;
@@ -144,6 +160,7 @@ export type ResolvedOptions = Required<
     backpressure: Required<BackpressurePolicy> | false;
     clientBroadcasts: Required<ClientBroadcastOptions>;
     presence: Required<PresenceOptions>;
+    recovery: Required<RecoveryOptions> | false;
   };
 
 export const DEFAULTS = {
@@ -168,7 +185,11 @@ export const DEFAULTS = {
   presence: { coalesceMs: 100, deliveriesPerSecond: 10_000 },
   maxGroupsPerSession: 128,
   maxGroups: 100_000,
+  recovery: false,
 } as const;
+
+/** The limits of `recovery: true`. */
+export const RECOVERY_DEFAULTS = { maxDisconnection: 120_000, maxMessages: 1000, maxBytes: 64 * 1024 * 1024 } as const;
 
 /** What the limits did, and how much is live: WebSocketNodeServer#stats. */
 export interface ServerStats {
@@ -204,6 +225,21 @@ export interface ServerStats {
   deferredPresence: number;
   /** What the adapter did and knows (docs/scaling.md): broker connectivity, other nodes, messages. */
   adapter: AdapterStats;
+  /** Session recovery (all 0 when it is off). */
+  recovery: RecoveryStats;
+}
+
+/** ServerStats.recovery. */
+export interface RecoveryStats {
+  /** Disconnected sessions waiting for a resume now. */
+  retained: number;
+  /** Resumes accepted, and of those, with the gap replayed (recovered) or not. */
+  resumed: number;
+  recovered: number;
+  notRecovered: number;
+  /** History kept now: entries and bytes of text. */
+  entries: number;
+  bytes: number;
 }
 
 /** Gate for every upgrade request, before the handshake. Call exactly one of allow/deny. */

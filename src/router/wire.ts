@@ -95,11 +95,35 @@ export interface AuthAnswer {
   /** The client-side session the application answered with. */
   session: unknown;
   limits: AnnouncedLimits;
+  /** With session recovery on: whether this auth resumed an earlier session. */
+  resumed?: boolean;
+  /** With session recovery on: whether the pushes missed while disconnected follow (all of them). */
+  recovered?: boolean;
+  /** With session recovery on: what resumes this session after a disconnect, and for how long (ms). */
+  recovery?: { token: string; ttl: number };
+}
+
+/** A position in one of the server's streams (`all`, `g:<group>`, `u:<session id>`). */
+export interface StreamPos {
+  /** The stream. */
+  s: string;
+  /** Its epoch: offsets compare only within one. */
+  e: string;
+  /** The offset: 1, 2, 3... per entry. */
+  o: number;
+}
+
+/** What a client sends to resume its session: the `resume` field of `auth`. */
+export interface ResumeFields {
+  session: string;
+  token: string;
+  /** The last position received on each stream, by stream name. */
+  positions: Record<string, { e: string; o: number }>;
 }
 
 /** The messages a client sends, by `type`: their fields besides `type` and `id`. */
 export interface ClientMessages {
-  auth: { credentials?: unknown };
+  auth: { credentials?: unknown; resume?: ResumeFields };
   request: { name: string; data?: unknown };
   broadcast: { event: string; group?: string | null; data?: unknown };
   message: { to: { id: string } | { alias: string }; data?: unknown };
@@ -123,8 +147,8 @@ export interface ServerMessages {
   /** `id` is null when the message could not be tied to one (not JSON, no readable id). */
   error: { id: RequestId | null; error: WireError };
   /** A broadcast, or an event for one client; `from` is present when a client sent it. */
-  event: { event: string; group: string | null; data: unknown; from?: Sender };
-  message: { from: Sender; data: unknown };
+  event: { event: string; group: string | null; data: unknown; from?: Sender; pos?: StreamPos };
+  message: { from: Sender; data: unknown; pos?: StreamPos };
   presence: { client: PublicClient };
 }
 

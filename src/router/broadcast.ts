@@ -1,0 +1,38 @@
+// Server and handler broadcasts (`server.broadcast`, `session.broadcast`):
+// to every session or to one group's members, here and, with a remote
+// adapter, on the other nodes. Rendered once per wire protocol in use; with
+// session recovery, recorded once in its stream (./retention.ts), and the
+// text with its position is what every v1 recipient here receives.
+
+import type { Adapter } from './adapter.js';
+import type { Codec } from './commands.js';
+import { fanOut, type OutboundGate } from './fanout.js';
+import type { Peer, Registry } from './registry.js';
+import { ALL_STREAM, groupStream, type Recovery } from './retention.js';
+import type { PublicClient } from './wire.js';
+
+/** What a broadcast needs from the router. */
+export interface BroadcastHost extends OutboundGate {
+  readonly registry: Pick<Registry, 'byId' | 'members'>;
+  readonly adapter: Pick<Adapter, 'shared' | 'broadcast'>;
+  readonly recovery: Recovery | null;
+  readonly v1: Codec;
+}
+
+/** Returns how many of this node's clients it was written to. */
+/** `exceptId`: the session left out, also when it has no connection now (a retained one). */
+export function broadcastEvent(host: BroadcastHost, event: string, group: string | null, data: unknown, except: Peer | null, from: PublicClient | null, exceptId: string | null): number {
+  const recipients = group === null ? host.registry.byId.values() : host.registry.members(group);
+  const recovery = host.recovery;
+  // One process, no recovery: each protocol's text is rendered only if a recipient speaks it.
+  if (!host.adapter.shared && recovery === null) return fanOut(host, recipients, (codec) => codec.event(event, group, data, from), except);
+  // Rendered once for this node's v1 clients and for every other node.
+  const text = host.v1.event(event, group, data, from);
+  // Recorded once with its position; every v1 recipient gets those bytes.
+  const local = recovery === null ? text : recovery.append(group === null ? ALL_STREAM : groupStream(group), text, exceptId).text;
+  const v1 = host.v1;
+  const written = fanOut(host, recipients, (codec) => (codec === v1 ? local : codec.event(event, group, data, from)), except);
+  // Other nodes get the text without this node's position: they record it in their own streams.
+  if (host.adapter.shared) host.adapter.broadcast({ group, except: exceptId, text });
+  return written;
+}
