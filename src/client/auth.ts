@@ -1,7 +1,8 @@
 // Authentication, the client's side of it: the credentials it logs in
 // with, who the server says it is (`session`, `self`), the waiters of
 // authenticate() without credentials, and the automatic re-authentication
-// after a reconnect. The connection (connection.ts) owns the WebSocket and
+// after a reconnect, which asks to resume the session when the server
+// offered it (recovery.ts). The connection (connection.ts) owns the WebSocket and
 // the client's state and says when an authentication may go out; this
 // module decides what goes out and what the answer means.
 
@@ -9,6 +10,7 @@ import { waitInSet, type Call, type Done } from './calls.js';
 import { ClientClosedError, ClientError, ServerError } from './errors.js';
 import { isRecord, selfOf } from './inbound.js';
 import type { Outbox } from './outbox.js';
+import { Recovery } from './recovery.js';
 import type { CallOptions, ClientState, ClientTypeMap, CredentialsOf, PublicDataOf, SelfInfo, SessionOf, StateEvent, WebSocketLike } from './types.js';
 
 export type AuthenticatedEvent<S> = Extract<StateEvent<S>, { state: 'authenticated' }>;
@@ -41,6 +43,8 @@ export class Authentication<T extends ClientTypeMap = ClientTypeMap> {
   #before = false;
   /** Waiters of authenticate() without credentials. */
   readonly #waiters = new Set<Done>();
+  /** What resumes the session after a reconnect; positions of the pushes delivered. */
+  readonly recovery = new Recovery();
 
   constructor(host: AuthHost<SessionOf<T>>, credentials: unknown) {
     this.#host = host;
@@ -64,8 +68,9 @@ export class Authentication<T extends ClientTypeMap = ClientTypeMap> {
       const done: Done = (error, data) => (error ? reject(error) : resolve(data as SessionOf<T>));
       if (host.state() === 'closed') return done(new ClientClosedError());
       if (credentials !== undefined) {
+        // An explicit login is a fresh session: it never resumes one.
         const call = host.out.calls.create({ type: 'auth', credentials }, options, host.requestTimeout, (error, data) => {
-          if (error === null) this.#authenticated(data, call!);
+          if (error === null) this.#authenticated(data, call!, false);
           else host.out.flush(); // a failed authentication may unblock the queue
           done(error, this.session);
         }, 'explicit', credentials);
@@ -93,10 +98,15 @@ export class Authentication<T extends ClientTypeMap = ClientTypeMap> {
       return;
     }
     if (socket !== host.socket() || host.state() !== 'open') return;
-    const call = host.out.calls.create({ type: 'auth', credentials }, {}, host.requestTimeout, (error, data) => {
-      if (error === null) return this.#authenticated(data, call!);
+    // Positions cannot move while disconnected, so they are read just before sending.
+    const resume = this.recovery.request();
+    const message = resume === null ? { type: 'auth' as const, credentials } : { type: 'auth' as const, credentials, resume };
+    const call = host.out.calls.create(message, {}, host.requestTimeout, (error, data) => {
+      if (error === null) return this.#authenticated(data, call!, resume !== null);
       if (socket !== host.socket()) return;
       this.auto = false;
+      // A server that cannot read our `resume` would refuse it every time: the next attempt goes without.
+      if (resume !== null && error instanceof ServerError && error.code === 'bad_message') this.recovery.forget();
       // The server is going down and will close with 1001; the reconnect will authenticate.
       if (error instanceof ServerError && error.code === 'shutting_down') return;
       // A refusal of stored credentials will not change by retrying.
@@ -106,14 +116,17 @@ export class Authentication<T extends ClientTypeMap = ClientTypeMap> {
     if (call !== null) host.out.transmit(call);
   }
 
-  #authenticated(data: unknown, call: Call): void {
+  /** `resumed`: the authentication asked to resume the session. */
+  #authenticated(data: unknown, call: Call, resumed: boolean): void {
     this.auto = false;
     if (call.auth === 'explicit') this.credentials = () => call.credentials;
     this.self = selfOf(isRecord(data) ? data.self : null) as SelfInfo<PublicDataOf<T>> | null;
     this.session = (isRecord(data) && 'session' in data ? data.session : data) as SessionOf<T>;
     const reconnected = this.#before;
     this.#before = true;
-    this.#host.started({ state: 'authenticated', session: this.session, reconnected }, isRecord(data) ? data.limits : undefined);
+    const answer = this.recovery.answered(data, resumed, this.self);
+    // Told before the replayed messages that follow this answer are delivered.
+    this.#host.started({ state: 'authenticated', session: this.session, reconnected, ...answer }, isRecord(data) ? data.limits : undefined);
     for (const waiter of [...this.#waiters]) waiter(null, this.session);
     this.#host.out.flush();
   }

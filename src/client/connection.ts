@@ -101,11 +101,15 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
   get self(): SelfInfo<PublicDataOf<T>> | null {
     return this.#auth.self;
   }
+  /** @internal This client left `group`: no position of its stream is kept for a resume. */
+  protected leftGroup(group: string): void {
+    this.#auth.recovery.drop(`g:${group}`);
+  }
   /** @internal Keeps `self` in step with the answers to join, leave and update. */
   protected updateSelf(changes: Partial<SelfInfo>): void {
     if (this.#auth.self !== null) Object.assign(this.#auth.self, changes);
   }
-  /** This client's session id; a reconnection gets a new one. */
+  /** This client's session id; a reconnection gets a new one unless the session was resumed. */
   get id(): string | null {
     return this.#auth.self?.id ?? null;
   }
@@ -259,6 +263,8 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
     this.#out.calls.failAll(callError);
     this.#out.pacer.reset();
     this.#auth.failWaiters(callError);
+    // Closed is final until connect(), which starts a fresh session.
+    this.#auth.recovery.forget();
     this.#setState({ state: 'closed', code, reason, error });
   }
 
@@ -331,10 +337,13 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
         if (freed) this.#out.flush();
         return;
       }
+      // A push already delivered (the server replayed an overlap) is not delivered again.
       case 'event':
-        return void this.listeners.emit(eventKey(msg.meta.event), msg.data, msg.meta);
+        if (this.#auth.recovery.accept(msg.pos)) this.listeners.emit(eventKey(msg.meta.event), msg.data, msg.meta);
+        return;
       case 'message':
-        return void this.listeners.emit(MESSAGE, msg.data, msg.from);
+        if (this.#auth.recovery.accept(msg.pos)) this.listeners.emit(MESSAGE, msg.data, msg.from);
+        return;
       case 'presence':
         for (const change of this.presence.update(msg.client)) this.listeners.emit(PRESENCE, msg.client, change);
         return;

@@ -95,11 +95,34 @@ export interface AuthAnswer {
   /** The client-side session the application answered with. */
   session: unknown;
   limits: AnnouncedLimits;
+  /** With recovery on: the session was taken back from a `resume`. */
+  resumed?: boolean;
+  /** With recovery on: every message missed while disconnected follows this answer. */
+  recovered?: boolean;
+  /** With recovery on: what resumes this session after a disconnect, for `ttl` ms. */
+  recovery?: { token: string; ttl: number };
+}
+
+/**
+ * Where a recoverable push stands in its stream (`pos`): the stream (`all`,
+ * `g:<group>`, `u:<session id>`), its epoch and the push's offset in it.
+ */
+export interface StreamPosition {
+  s: string;
+  e: string;
+  o: number;
+}
+
+/** The `resume` field of `auth`: the session to take back and the last position received per stream. */
+export interface ResumeRequest {
+  session: string;
+  token: string;
+  positions: Record<string, { e: string; o: number }>;
 }
 
 /** The messages a client sends, by `type`: their fields besides `type` and `id`. */
 export interface ClientMessages {
-  auth: { credentials?: unknown };
+  auth: { credentials?: unknown; resume?: ResumeRequest };
   request: { name: string; data?: unknown };
   broadcast: { event: string; group?: string | null; data?: unknown };
   message: { to: { id: string } | { alias: string }; data?: unknown };
@@ -123,8 +146,8 @@ export interface ServerMessages {
   /** `id` is null when the message could not be tied to one (not JSON, no readable id). */
   error: { id: RequestId | null; error: WireError };
   /** A broadcast, or an event for one client; `from` is present when a client sent it. */
-  event: { event: string; group: string | null; data: unknown; from?: Sender };
-  message: { from: Sender; data: unknown };
+  event: { event: string; group: string | null; data: unknown; from?: Sender; pos?: StreamPosition };
+  message: { from: Sender; data: unknown; pos?: StreamPosition };
   presence: { client: PublicClient };
 }
 
