@@ -248,6 +248,18 @@ describe('client recovery', () => {
     await client.close();
   });
 
+  test('a server that stops offering recovery (restarted without it): the old token is not used again', async () => {
+    const { t, client } = make({ credentials: { user: 'ana' } });
+    await openAndAuth(t, { token: T1 });
+    await lose(t);
+    const resumed = await openAndAuth(t, { id: 's2', token: null });
+    assert.equal(resumed.resume.token, T1, 'asked, and answered without recovery');
+    await lose(t);
+    const auth = await openAndAuth(t, { id: 's3', token: null });
+    assert.equal('resume' in auth, false);
+    await client.close();
+  });
+
   test('a server that cannot read the resume (bad_message): reported, and the next attempt logs in fresh', async () => {
     const { t, client } = make({ credentials: { user: 'ana' } });
     const errors = [];
