@@ -33,7 +33,7 @@ export class Recovery {
     const resumed = sent && answer.resumed === true;
     const recovered = resumed && answer.recovered === true;
     if (!recovered) this.#positions.clear();
-    else if (self !== null) {
+    else if (self !== null && isRecord(answer.self) && Array.isArray(answer.self.groups)) {
       // Streams the session no longer receives (a group left on the server's side) are not resumed again.
       const streams = new Set(['all', `u:${self.id}`, ...self.groups.map((g) => `g:${g}`)]);
       for (const stream of [...this.#positions.keys()]) if (!streams.has(stream)) this.#positions.delete(stream);

@@ -301,6 +301,25 @@ describe('client recovery', () => {
     await client.close();
   });
 
+  test('a recovered answer that lists no groups prunes nothing: group positions are kept', async () => {
+    const { t, client } = make({ credentials: { user: 'ana' } });
+    await openAndAuth(t, { groups: ['room'] });
+    event(t, 'g:room', 'G1', 4);
+    await lose(t);
+    t.last.serverOpen();
+    await sleep();
+    const auth = t.last.messages[0];
+    const { groups, ...noGroups } = self('s1', ['room']);
+    t.last.serverReply(auth.id, { self: noGroups, session: null, resumed: true, recovered: true, recovery: { token: T2, ttl: 1000 } });
+    const log = record(client);
+    event(t, 'g:room', 'G1', 4); // still known as delivered
+    assert.deepEqual(log, []);
+    await lose(t);
+    const next = await openAndAuth(t, { groups: ['room'], token: T3, resumed: true, recovered: true });
+    assert.deepEqual(next.resume.positions, { 'g:room': { e: 'G1', o: 4 } });
+    await client.close();
+  });
+
   test('presence after a resume starts from nothing, as after a fresh login: clients() refreshes it', async () => {
     const { t, client } = make({ credentials: { user: 'ana' } });
     const changes = [];
