@@ -1,6 +1,7 @@
 // The connection half of the client core: the WebSocket's life,
-// reconnection, authentication, when calls may go out (the calls themselves
-// wait in outbox.ts) and reading what the server sends. It never touches a platform API directly: the entry points
+// reconnection, when calls may go out (the calls themselves wait in
+// outbox.ts, authentication is auth.ts) and reading what the server sends.
+// It never touches a platform API directly: the entry points
 // (index.ts for Node, browser.ts) hand it a Platform that opens WebSockets
 // and reports network changes. The protocol's operations are in core.ts.
 //
@@ -10,9 +11,9 @@
 // exhausted) makes it closed.
 
 import { Backoff, resolveReconnect } from './backoff.js';
-import { waitInSet, type Call, type Done } from './calls.js';
-import { ClientClosedError, ClientError, ClientProtocolError, ServerError } from './errors.js';
-import { isRecord, PresenceTracker, readMessage, selfOf } from './inbound.js';
+import { Authentication, type AuthenticatedEvent } from './auth.js';
+import { ClientClosedError, ClientError, ClientProtocolError, type ServerError } from './errors.js';
+import { PresenceTracker, readMessage } from './inbound.js';
 import { limitsOf } from './pacer.js';
 import { Outbox } from './outbox.js';
 import { ERROR, eventKey, Listeners, MESSAGE, PRESENCE, STATE } from './listeners.js';
@@ -46,18 +47,11 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
   /** @internal */
   protected readonly presence = new PresenceTracker();
   readonly #out: Outbox;
+  readonly #auth: Authentication<T>;
   /** The server answered `shutting_down` on this connection: app calls wait for the next one. */
   #serverClosing = false;
-  #credentials: (() => unknown) | undefined;
   #state: ClientState = 'closed';
   #socket: WebSocketLike | null = null;
-  #session: SessionOf<T> | null = null;
-  #self: SelfInfo<PublicDataOf<T>> | null = null;
-  /** Authentication waiters of authenticate() without credentials. */
-  #authWaiters = new Set<Done>();
-  /** True while stored credentials are being fetched and sent. */
-  #autoAuth = false;
-  #authenticatedBefore = false;
   #retryTimer: Timer | undefined;
   #connectTimer: Timer | undefined;
   #unwatch: (() => void) | undefined;
@@ -78,8 +72,21 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
       },
       nonNegative(options.maxQueue, 100, 'maxQueue'),
     );
-    const c = options.credentials;
-    if (c !== undefined) this.#credentials = typeof c === 'function' ? (c as () => unknown) : () => c;
+    this.#auth = new Authentication<T>(
+      {
+        out: this.#out,
+        requestTimeout: this.#requestTimeout,
+        state: () => this.#state,
+        socket: () => this.#socket,
+        started: (event, limits) => this.#started(event, limits),
+        refused: (error) => this.#finish(1000, '', error, new ClientClosedError('the server refused the stored credentials', error)),
+        failed: (error, reason) => {
+          this.#report(error);
+          this.#abandon(1006, reason);
+        },
+      },
+      options.credentials,
+    );
     if (options.autoConnect !== false) this.connect();
   }
 
@@ -88,19 +95,23 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
   }
   /** The client-side session the server answered the last authentication with. */
   get session(): SessionOf<T> | null {
-    return this.#session;
+    return this.#auth.session;
   }
   /** This client as the server sees it (id, alias, availability, groups); null before authentication. */
   get self(): SelfInfo<PublicDataOf<T>> | null {
-    return this.#self;
+    return this.#auth.self;
+  }
+  /** @internal This client left `group`: no position of its stream is kept for a resume. */
+  protected leftGroup(group: string): void {
+    this.#auth.recovery.drop(`g:${group}`);
   }
   /** @internal Keeps `self` in step with the answers to join, leave and update. */
   protected updateSelf(changes: Partial<SelfInfo>): void {
-    if (this.#self !== null) Object.assign(this.#self, changes);
+    if (this.#auth.self !== null) Object.assign(this.#auth.self, changes);
   }
-  /** This client's session id; a reconnection gets a new one. */
+  /** This client's session id; a reconnection gets a new one unless the session was resumed. */
   get id(): string | null {
-    return this.#self?.id ?? null;
+    return this.#auth.self?.id ?? null;
   }
 
   // ---- connection -------------------------------------------------------
@@ -112,7 +123,7 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
   connect(): void {
     if (this.#state !== 'closed') return;
     this.#reconnect?.reset();
-    this.#authenticatedBefore = false;
+    this.#auth.restart();
     this.#unwatch = this.#platform.watchNetwork?.(() => this.#networkBack());
     this.#open(true);
   }
@@ -181,7 +192,7 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
     this.#serverClosing = false;
     this.#setState({ state: 'open' });
     // Explicit authenticate() calls that waited go first; else the stored credentials.
-    if (this.#out.calls.authQueue.length === 0 && this.#credentials !== undefined) void this.#reauthenticate();
+    if (this.#out.calls.authQueue.length === 0 && this.#auth.credentials !== undefined) void this.#auth.reauthenticate();
     else if (this.#out.calls.authQueue.length === 0) this.#healthy();
     this.#out.flush();
   }
@@ -208,7 +219,7 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
   #lost(code: number, reason: string): void {
     this.#socket = null;
     clearTimeout(this.#connectTimer);
-    this.#autoAuth = false;
+    this.#auth.auto = false;
     this.#out.calls.connectionLost(code, reason);
     this.#out.pacer.reset();
     this.presence.clear();
@@ -247,11 +258,13 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
     this.#unwatch = undefined;
     if (this.#socket !== null) void closeSocket(this.#socket, 1000, '');
     this.#socket = null;
-    this.#autoAuth = false;
+    this.#auth.auto = false;
     this.#state = 'closed';
     this.#out.calls.failAll(callError);
     this.#out.pacer.reset();
-    for (const waiter of [...this.#authWaiters]) waiter(callError);
+    this.#auth.failWaiters(callError);
+    // Closed is final until connect(), which starts a fresh session.
+    this.#auth.recovery.forget();
     this.#setState({ state: 'closed', code, reason, error });
   }
 
@@ -260,7 +273,7 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
     this.listeners.emit(STATE, event);
   }
 
-  // ---- authentication ---------------------------------------------------
+  // ---- authentication (auth.ts) ------------------------------------------
 
   /**
    * Authenticates with `credentials` and resolves to the client-side session
@@ -270,68 +283,13 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
    * `credentials` option (or the stored ones).
    */
   authenticate(credentials?: CredentialsOf<T>, options: CallOptions = {}): Promise<SessionOf<T>> {
-    return new Promise((resolve, reject) => {
-      const done: Done = (error, data) => (error ? reject(error) : resolve(data as SessionOf<T>));
-      if (this.#state === 'closed') return done(new ClientClosedError());
-      if (credentials !== undefined) {
-        const call = this.#out.calls.create({ type: 'auth', credentials }, options, this.#requestTimeout, (error, data) => {
-          if (error === null) this.#authenticated(data, call!);
-          else this.#out.flush(); // a failed authentication may unblock the queue
-          done(error, this.#session);
-        }, 'explicit', credentials);
-        if (call !== null) this.#out.submit(call);
-        return;
-      }
-      if (this.#credentials === undefined) return done(new TypeError('no credentials given and none stored'));
-      if (this.#state === 'authenticated') return done(null, this.#session);
-      // Settled by the next authentication, a refusal, the client closing, or its own timeout or abort.
-      waitInSet(this.#authWaiters, options, this.#requestTimeout, done);
-    });
+    return this.#auth.authenticate(credentials, options);
   }
 
-  /** After a reconnect: authenticate again with the stored credentials. */
-  async #reauthenticate(): Promise<void> {
-    const socket = this.#socket;
-    this.#autoAuth = true;
-    let credentials: unknown;
-    try {
-      credentials = await this.#credentials!();
-    } catch (error) {
-      if (socket !== this.#socket) return;
-      this.#report(new ClientError('credentials', 'the credentials callback failed', error));
-      this.#abandon(1006, 'credentials unavailable');
-      return;
-    }
-    if (socket !== this.#socket || this.#state !== 'open') return;
-    const call = this.#out.calls.create({ type: 'auth', credentials }, {}, this.#requestTimeout, (error, data) => {
-      if (error === null) return this.#authenticated(data, call!);
-      if (socket !== this.#socket) return;
-      this.#autoAuth = false;
-      // The server is going down and will close with 1001; the reconnect will authenticate.
-      if (error instanceof ServerError && error.code === 'shutting_down') return;
-      if (error instanceof ServerError && error.code === 'auth_failed') {
-        // A refusal of stored credentials will not change by retrying.
-        this.#finish(1000, '', error, new ClientClosedError('the server refused the stored credentials', error));
-      } else {
-        this.#report(error instanceof ClientError ? error : new ClientError('auth', String(error), error));
-        this.#abandon(1006, 'authentication failed');
-      }
-    }, 'auto');
-    if (call !== null) this.#out.transmit(call);
-  }
-
-  #authenticated(data: unknown, call: Call): void {
-    this.#autoAuth = false;
-    if (call.auth === 'explicit') this.#credentials = () => call.credentials;
-    this.#self = selfOf(isRecord(data) ? data.self : null) as SelfInfo<PublicDataOf<T>> | null;
-    this.#session = (isRecord(data) && 'session' in data ? data.session : data) as SessionOf<T>;
-    this.#out.pacer.configure(limitsOf(isRecord(data) ? data.limits : undefined));
+  #started(event: AuthenticatedEvent<SessionOf<T>>, limits: unknown): void {
+    this.#out.pacer.configure(limitsOf(limits));
     this.#healthy();
-    const reconnected = this.#authenticatedBefore;
-    this.#authenticatedBefore = true;
-    this.#setState({ state: 'authenticated', session: this.#session, reconnected });
-    for (const waiter of [...this.#authWaiters]) waiter(null, this.#session);
-    this.#out.flush();
+    this.#setState(event);
   }
 
   // ---- sending ------------------------------------------------------------
@@ -340,7 +298,7 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
   #ready(): boolean {
     if (!this.#isOpen() || this.#serverClosing) return false;
     if (this.#state === 'authenticated') return true;
-    return !this.#autoAuth && this.#out.calls.authsInFlight === 0 && this.#out.calls.authQueue.length === 0 && this.#credentials === undefined;
+    return !this.#auth.auto && this.#out.calls.authsInFlight === 0 && this.#out.calls.authQueue.length === 0 && this.#auth.credentials === undefined;
   }
 
   /** Authentications may go out as soon as the WebSocket is open. */
@@ -379,10 +337,13 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
         if (freed) this.#out.flush();
         return;
       }
+      // A push already delivered (the server replayed an overlap) is not delivered again.
       case 'event':
-        return void this.listeners.emit(eventKey(msg.meta.event), msg.data, msg.meta);
+        if (this.#auth.recovery.accept(msg.pos)) this.listeners.emit(eventKey(msg.meta.event), msg.data, msg.meta);
+        return;
       case 'message':
-        return void this.listeners.emit(MESSAGE, msg.data, msg.from);
+        if (this.#auth.recovery.accept(msg.pos)) this.listeners.emit(MESSAGE, msg.data, msg.from);
+        return;
       case 'presence':
         for (const change of this.presence.update(msg.client)) this.listeners.emit(PRESENCE, msg.client, change);
         return;

@@ -71,6 +71,7 @@ export class ClientCore<T extends ClientTypeMap = ClientTypeMap> extends ClientC
       if (joined) groups = current.includes(group) ? [...current] : [...current, group];
       else groups = current.filter((g) => g !== group);
     }
+    if (!groups.includes(group)) this.leftGroup(group);
     this.updateSelf({ groups });
     return groups;
   }

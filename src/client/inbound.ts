@@ -2,7 +2,7 @@
 // field is checked before it reaches the app, and a malformed message is
 // reported as an error instead of throwing out of the socket's handler.
 
-import type { ErrorCode, ServerMessageType } from '../router/wire.js';
+import type { ErrorCode, ServerMessageType, StreamPosition } from '../router/wire.js';
 import { ClientProtocolError, ServerError } from './errors.js';
 import type { EventMeta, PresenceChange, PublicClient, SelfInfo, Sender } from './types.js';
 
@@ -33,6 +33,17 @@ export function publicClientOf(value: unknown): PublicClient | null {
     publicData: value.publicData ?? null,
     connected: value.connected !== false,
   };
+}
+
+/**
+ * The `pos` of a recoverable push. One that is absent or unreadable is
+ * null: the push is still delivered, it just cannot be told apart from a
+ * replay of it.
+ */
+export function positionOf(value: unknown): StreamPosition | null {
+  if (!isRecord(value) || typeof value.s !== 'string' || typeof value.e !== 'string') return null;
+  const o = value.o;
+  return typeof o === 'number' && Number.isSafeInteger(o) && o >= 1 ? { s: value.s, e: value.e, o } : null;
 }
 
 export function selfOf(value: unknown): SelfInfo | null {
@@ -81,8 +92,8 @@ export class PresenceTracker {
 /** One message from the server, checked and sorted. */
 export type Inbound =
   | { kind: 'answer'; id: unknown; error: ServerError | null; data: unknown }
-  | { kind: 'event'; data: unknown; meta: EventMeta }
-  | { kind: 'message'; data: unknown; from: Sender }
+  | { kind: 'event'; data: unknown; meta: EventMeta; pos: StreamPosition | null }
+  | { kind: 'message'; data: unknown; from: Sender; pos: StreamPosition | null }
   | { kind: 'presence'; client: PublicClient }
   | { kind: 'bad'; error: ClientProtocolError }
   /** A type this client does not know: left for newer clients (forward compatibility). */
@@ -104,11 +115,11 @@ export function readMessage(raw: unknown): Inbound {
       return { kind: 'answer', id: msg.id, error: toServerError(msg.error), data: null };
     case 'event':
       if (typeof msg.event !== 'string') break;
-      return { kind: 'event', data: msg.data ?? null, meta: { event: msg.event, group: str(msg.group), from: senderOf(msg.from) } };
+      return { kind: 'event', data: msg.data ?? null, meta: { event: msg.event, group: str(msg.group), from: senderOf(msg.from) }, pos: positionOf(msg.pos) };
     case 'message': {
       const from = senderOf(msg.from);
       if (from === null) break;
-      return { kind: 'message', data: msg.data ?? null, from };
+      return { kind: 'message', data: msg.data ?? null, from, pos: positionOf(msg.pos) };
     }
     case 'presence': {
       const client = publicClientOf(msg.client);

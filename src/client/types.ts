@@ -97,8 +97,14 @@ export type StateEvent<S = unknown> =
   | { state: 'connecting'; attempt: number }
   /** The WebSocket is open; not authenticated (yet). */
   | { state: 'open' }
-  /** The session started; `reconnected` is true after a connection was lost and restored. */
-  | { state: 'authenticated'; session: S; reconnected: boolean }
+  /**
+   * The session started; `reconnected` is true after a connection was lost
+   * and restored. `resumed`: the server took the same session back (same id,
+   * groups and alias); `recovered`: the messages missed meanwhile follow,
+   * each once, in order. With `recovered` false after a reconnect, what was
+   * missed is lost: reload what the app shows (docs/client.md, recovery).
+   */
+  | { state: 'authenticated'; session: S; reconnected: boolean; resumed: boolean; recovered: boolean }
   /** The connection is gone; reconnection attempt `attempt` starts in `delay` ms. */
   | { state: 'reconnecting'; attempt: number; delay: number; code: number; reason: string }
   /** Final until connect() is called again. `error` says why, when it was not close(). */

@@ -5,7 +5,7 @@ export { Session, type WireProtocol } from './session.js';
 export { RemoteSession } from './remote-session.js';
 export type { Adapter, AdapterStats, RemoteClient } from './adapter.js';
 export type { QueryOptions, ClusterAnswer, ClusterStats, ClusterGroupSize, ClusterSessions } from './cluster-queries.js';
-export { PROTOCOL_V1, ERROR_CODES, isErrorCode, type ErrorCode, type WireError, type PublicClient, type StreamPos, type ResumeFields } from './wire.js';
+export { PROTOCOL_V1, ERROR_CODES, isErrorCode, type ErrorCode, type WireError, type PublicClient, type StreamPosition, type ResumeRequest } from './wire.js';
 export { RequestError, HookError } from './errors.js';
 export {
   DEFAULTS as SERVER_DEFAULTS,

@@ -95,35 +95,34 @@ export interface AuthAnswer {
   /** The client-side session the application answered with. */
   session: unknown;
   limits: AnnouncedLimits;
-  /** With session recovery on: whether this auth resumed an earlier session. */
+  /** With recovery on: the session was taken back from a `resume`. */
   resumed?: boolean;
-  /** With session recovery on: whether the pushes missed while disconnected follow (all of them). */
+  /** With recovery on: every message missed while disconnected follows this answer. */
   recovered?: boolean;
-  /** With session recovery on: what resumes this session after a disconnect, and for how long (ms). */
+  /** With recovery on: what resumes this session after a disconnect, for `ttl` ms. */
   recovery?: { token: string; ttl: number };
 }
 
-/** A position in one of the server's streams (`all`, `g:<group>`, `u:<session id>`). */
-export interface StreamPos {
-  /** The stream. */
+/**
+ * Where a recoverable push stands in its stream (`pos`): the stream (`all`,
+ * `g:<group>`, `u:<session id>`), its epoch and the push's offset in it.
+ */
+export interface StreamPosition {
   s: string;
-  /** Its epoch: offsets compare only within one. */
   e: string;
-  /** The offset: 1, 2, 3... per entry. */
   o: number;
 }
 
-/** What a client sends to resume its session: the `resume` field of `auth`. */
-export interface ResumeFields {
+/** The `resume` field of `auth`: the session to take back and the last position received per stream. */
+export interface ResumeRequest {
   session: string;
   token: string;
-  /** The last position received on each stream, by stream name. */
   positions: Record<string, { e: string; o: number }>;
 }
 
 /** The messages a client sends, by `type`: their fields besides `type` and `id`. */
 export interface ClientMessages {
-  auth: { credentials?: unknown; resume?: ResumeFields };
+  auth: { credentials?: unknown; resume?: ResumeRequest };
   request: { name: string; data?: unknown };
   broadcast: { event: string; group?: string | null; data?: unknown };
   message: { to: { id: string } | { alias: string }; data?: unknown };
@@ -147,8 +146,8 @@ export interface ServerMessages {
   /** `id` is null when the message could not be tied to one (not JSON, no readable id). */
   error: { id: RequestId | null; error: WireError };
   /** A broadcast, or an event for one client; `from` is present when a client sent it. */
-  event: { event: string; group: string | null; data: unknown; from?: Sender; pos?: StreamPos };
-  message: { from: Sender; data: unknown; pos?: StreamPos };
+  event: { event: string; group: string | null; data: unknown; from?: Sender; pos?: StreamPosition };
+  message: { from: Sender; data: unknown; pos?: StreamPosition };
   presence: { client: PublicClient };
 }
 
