@@ -15,11 +15,12 @@ const exec = promisify(execFile);
 
 /**
  * Bound on the unpacked size: dist (the code once, as CommonJS modules with
- * their comments, about 430 kB with the scale-out entries; .d.ts about 175 kB;
- * browser bundles about 37 kB) plus README and docs (about 190 kB). Source
- * maps, or a second copy of the code, would each go well past it.
+ * their comments, about 470 kB with the scale-out entries and recovery;
+ * .d.ts about 190 kB; browser bundles about 40 kB) plus README and docs
+ * (about 215 kB). Source maps, or a second copy of the code, would each go
+ * well past it.
  */
-const MAX_UNPACKED = 900_000;
+const MAX_UNPACKED = 1_000_000;
 
 const SOURCES = ['package.json', 'tsconfig.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'src', 'scripts', 'docs'];
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
