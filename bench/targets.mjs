@@ -44,12 +44,14 @@ export const CONNECTION_TARGETS = [
 export const FANOUT_TARGETS = [
   // to every connection
   { id: 'ours-router', label: 'ours: router broadcast(e, null, d)', server: 'ours-router', mode: 'broadcast' },
+  { id: 'ours-router-recovery', label: 'ours: router broadcast, recovery on', server: 'ours-router-recovery', mode: 'broadcast' },
   { id: 'ours-loop', label: 'ours: clients loop', server: 'ours', mode: 'loop' },
   { id: 'ours-prepared', label: 'ours: prepareFrame + sendPrepared', server: 'ours', mode: 'prepared' },
   { id: 'ws', label: 'ws: clients loop', server: 'ws', mode: 'loop', baseline: true },
   { id: 'raw', label: 'raw floor', server: 'raw', mode: 'raw' },
   // to a group holding 10% of the connections
   { id: 'ours-router-group', label: 'ours: router broadcast(e, group, d)', server: 'ours-router', mode: 'broadcastGroup', group: true },
+  { id: 'ours-router-recovery-group', label: 'ours: router broadcast to group, recovery on', server: 'ours-router-recovery', mode: 'broadcastGroup', group: true },
   { id: 'ours-loop-group', label: 'ours: loop over member Set', server: 'ours', mode: 'loopGroup', group: true },
   { id: 'ws-group', label: 'ws: loop over member Set', server: 'ws', mode: 'loopGroup', group: true, baseline: true },
   { id: 'raw-group', label: 'raw floor: member Set', server: 'raw', mode: 'rawGroup', group: true },

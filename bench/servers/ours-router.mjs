@@ -24,13 +24,14 @@ export const client = {
   },
 };
 
-export async function start({ host, port }) {
+export async function start({ host, port }, serverOptions = {}) {
   const { WebSocketNodeServer } = await import(oursEntry);
   const server = new WebSocketNodeServer({
     host,
     port,
     // The load generator answers no pings; measurements are short anyway.
     heartbeatInterval: 0,
+    ...serverOptions,
   });
   server.onAuthentication((credentials, startSession, respond) => {
     // Sessions start unavailable and without an alias, so authenticating N
@@ -56,6 +57,8 @@ export async function start({ host, port }) {
     // Every client receives the envelope, not the bare message.
     payloadLength(mode, size, binary) {
       if (binary) return -1; // a Buffer travels as JSON, not byte for byte
+      // With recovery, each message also carries its stream position, whose length grows with the offset.
+      if (serverOptions.recovery) return -1;
       const data = 'x'.repeat(size); // the bench's messages are ASCII: no escapes
       return Buffer.byteLength(JSON.stringify({ type: 'event', event: EVENT, group: mode === 'broadcastGroup' ? GROUP : null, data }));
     },
