@@ -60,7 +60,9 @@ async function adapter() {
 }
 
 const who = cluster.isWorker ? `[worker ${cluster.worker.id}] ` : '';
-const chat = new WebSocketNodeServer(httpServer, { path: '/ws', adapter: await adapter() });
+// recovery: a page whose connection drops (a network change, a laptop lid)
+// takes its session back and gets the lines it missed, once and in order.
+const chat = new WebSocketNodeServer(httpServer, { path: '/ws', adapter: await adapter(), recovery: true });
 
 // The upgrade gate: browsers send Origin; only pages served by this server
 // may open a connection (cross-site WebSocket hijacking protection).

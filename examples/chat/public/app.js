@@ -66,10 +66,16 @@ function wire(c) {
     else setState(e.state);
     if (e.state === 'reconnecting') log(`connection lost (${e.code}); reconnecting`);
     if (e.state === 'authenticated' && e.reconnected) {
-      log('reconnected');
       myRooms = c.self.groups;
       renderRooms();
-      loadHistory();
+      // Recovered: the lines missed meanwhile follow as events. Otherwise
+      // (a new session, or too long away) they are lost: reload the room.
+      if (e.recovered) log('reconnected; nothing was missed');
+      else {
+        log('reconnected');
+        loadHistory();
+      }
+      // Presence is never replayed: a fresh list after every reconnect.
       loadPeople();
     }
     if (e.state === 'closed' && e.error) log(`closed: ${e.error.message}`);
