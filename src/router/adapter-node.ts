@@ -8,7 +8,7 @@ import type { AdapterNode, BroadcastMessage, NodeAnswers, NodeQuery } from './ad
 import type { Codec } from './commands.js';
 import { fanOut, writeText, type OutboundGate } from './fanout.js';
 import type { Peer, Registry } from './registry.js';
-import { ALL_STREAM, groupStream, userStream, type Recovery } from './retention.js';
+import { userStream, type Recovery } from './retention.js';
 import type { PublicClient } from './wire.js';
 
 /** What the adapter's node needs from the router. */
@@ -40,7 +40,7 @@ export class AdapterNodeBridge implements AdapterNode {
     let parsed: RenderedEvent | null = null;
     // With recovery, recorded in this node's own stream: its position is this node's, rendered once here.
     const recovery = this.#host.recovery;
-    const text = recovery === null ? message.text : recovery.append(message.group === null ? ALL_STREAM : groupStream(message.group), message.text, message.except).text;
+    const text = recovery === null ? message.text : recovery.appendBroadcast(message.group, message.text, message.except);
     const render = (codec: Codec): string => {
       if (codec === v1) return text;
       // Only a legacy recipient needs the fields back; parsed once for all of them.

@@ -7,9 +7,8 @@
 import type { Adapter } from './adapter.js';
 import type { Codec } from './commands.js';
 import { fanOut, type OutboundGate } from './fanout.js';
-import type { Peer, Registry } from './registry.js';
-import { ALL_STREAM, groupStream, type Recovery } from './retention.js';
-import type { PublicClient } from './wire.js';
+import type { Registry } from './registry.js';
+import type { Recovery } from './retention.js';
 
 /** What a broadcast needs from the router. */
 export interface BroadcastHost extends OutboundGate {
@@ -19,19 +18,22 @@ export interface BroadcastHost extends OutboundGate {
   readonly v1: Codec;
 }
 
-/** Returns how many of this node's clients it was written to. */
-/** `exceptId`: the session left out, also when it has no connection now (a retained one). */
-export function broadcastEvent(host: BroadcastHost, event: string, group: string | null, data: unknown, except: Peer | null, from: PublicClient | null, exceptId: string | null): number {
+/**
+ * Returns how many of this node's clients it was written to. `exceptId`: the
+ * session left out, also when it has no connection now (a retained one).
+ */
+export function broadcastEvent(host: BroadcastHost, event: string, group: string | null, data: unknown, exceptId: string | null): number {
+  const except = exceptId === null ? null : (host.registry.byId.get(exceptId) ?? null);
   const recipients = group === null ? host.registry.byId.values() : host.registry.members(group);
   const recovery = host.recovery;
   // One process, no recovery: each protocol's text is rendered only if a recipient speaks it.
-  if (!host.adapter.shared && recovery === null) return fanOut(host, recipients, (codec) => codec.event(event, group, data, from), except);
+  if (!host.adapter.shared && recovery === null) return fanOut(host, recipients, (codec) => codec.event(event, group, data, null), except);
   // Rendered once for this node's v1 clients and for every other node.
-  const text = host.v1.event(event, group, data, from);
+  const text = host.v1.event(event, group, data, null);
   // Recorded once with its position; every v1 recipient gets those bytes.
-  const local = recovery === null ? text : recovery.append(group === null ? ALL_STREAM : groupStream(group), text, exceptId).text;
+  const local = recovery === null ? text : recovery.appendBroadcast(group, text, exceptId);
   const v1 = host.v1;
-  const written = fanOut(host, recipients, (codec) => (codec === v1 ? local : codec.event(event, group, data, from)), except);
+  const written = fanOut(host, recipients, (codec) => (codec === v1 ? local : codec.event(event, group, data, null)), except);
   // Other nodes get the text without this node's position: they record it in their own streams.
   if (host.adapter.shared) host.adapter.broadcast({ group, except: exceptId, text });
   return written;

@@ -15,7 +15,7 @@ import { fail, isReservedEvent, ok } from './commands.js';
 import { fanOut, type OutboundGate } from './fanout.js';
 import type { HookRunner, RouterCounters } from './host.js';
 import type { Peer, Registry } from './registry.js';
-import { ALL_STREAM, groupStream, type Recovery } from './retention.js';
+import type { Recovery } from './retention.js';
 import type { ClientMessage, Hooks, ResolvedOptions } from './types.js';
 
 /** What vetting a client's message needs from the router. */
@@ -85,7 +85,7 @@ export async function clientBroadcast(router: ClientBroadcastHost, peer: Peer, e
     }
   }
   const from = sender.toPublic();
-  const local = router.recovery === null ? text : router.recovery.append(group === null ? ALL_STREAM : groupStream(group), text, sender.id).text;
+  const local = router.recovery === null ? text : router.recovery.appendBroadcast(group, text, sender.id);
   const render = (codec: Codec): string => (codec === router.v1 ? local : codec.event(event, group, data, from));
   fanOut(router, recipients.values(), render, peer);
   if (router.adapter.shared) router.adapter.broadcast({ group, except: sender.id, text });

@@ -110,6 +110,11 @@ export class Recovery {
     return entry;
   }
 
+  /** Records a broadcast in its stream (`all` or its group's); returns the text with its position. */
+  appendBroadcast(group: string | null, text: string, except: string | null): string {
+    return this.append(group === null ? ALL_STREAM : groupStream(group), text, except).text;
+  }
+
   /** Whether pushes to this session are recorded (a session of our protocol, with recovery on). */
   tracks(id: string): boolean {
     return this.#tracks.has(id);

@@ -363,8 +363,8 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, N
   }
 
   /** Server or handler broadcast (./broadcast.ts); returns how many of this node's clients it was written to. */
-  broadcast(event: string, group: string | null, data: unknown, except: Peer | null, from: PublicClient | null = null, exceptId = except?.session!.id ?? null): number {
-    return broadcastEvent(this, event, group, data, except, from, exceptId);
+  broadcast(event: string, group: string | null, data: unknown, exceptId: string | null): number {
+    return broadcastEvent(this, event, group, data, exceptId);
   }
 
   /** Resolves when no command is being processed (or at once). */

@@ -215,8 +215,7 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
   broadcast<K extends AppEventName<TApp>>(event: K, data: AppEventData<TApp, K>, options?: BroadcastOptions<TData>): number {
     checkEventName(event);
     const { group, except } = broadcastTarget(arguments.length, options, isSession);
-    const peer = except === null ? null : (this.#router.registry.peerOf(except) ?? null);
-    return this.#router.broadcast(event, group, data, peer, null, except?.id ?? null);
+    return this.#router.broadcast(event, group, data, except?.id ?? null);
   }
 
   /** The session with this id, if any: live, or waiting for a resume (session recovery; `connected` false). */

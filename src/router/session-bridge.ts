@@ -6,7 +6,7 @@
 import type { Codec } from './commands.js';
 import { writeText, type OutboundGate } from './fanout.js';
 import type { PresencePacer } from './presence.js';
-import type { Peer, Registry } from './registry.js';
+import type { Registry } from './registry.js';
 import { userStream, type Recovery } from './retention.js';
 import type { Session, SessionHost } from './session.js';
 
@@ -15,7 +15,7 @@ export interface BridgeHost extends OutboundGate {
   readonly registry: Registry;
   readonly pacer: Pick<PresencePacer, 'changed'>;
   /** Server or handler broadcast: to all sessions or to one group's members. */
-  broadcast(event: string, group: string | null, data: unknown, except: Peer | null, from: null, exceptId: string | null): number;
+  broadcast(event: string, group: string | null, data: unknown, exceptId: string | null): number;
   readonly recovery: Recovery | null;
   readonly v1: Codec;
 }
@@ -46,8 +46,7 @@ export class SessionBridge implements SessionHost {
     this.#host.pacer.changed(peer);
   }
   broadcastFrom(event: string, group: string | null, data: unknown, except: Session<unknown> | null): number {
-    const peer = except === null ? null : (this.#registry.peerOf(except) ?? null);
-    return this.#host.broadcast(event, group, data, peer, null, except?.id ?? null);
+    return this.#host.broadcast(event, group, data, except?.id ?? null);
   }
   sendTo(session: Session<unknown>, event: string, data: unknown): boolean {
     const peer = this.#registry.peerOf(session);

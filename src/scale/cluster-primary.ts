@@ -219,18 +219,17 @@ class Relay implements ClusterPrimary {
     const subscribers = this.#channels.get(channel);
     if (!subscribers) return;
     // Group the destination nodes by worker: one IPC message per worker.
-    const byWorker = new Map<number, string[]>();
+    const byWorker = new Map<Worker, string[]>();
     for (const node of subscribers) {
       if (node === from) continue; // no echo: the publisher ignores its own messages
-      const workerId = this.#nodes.get(node)!.worker.id;
-      const list = byWorker.get(workerId);
+      const worker = this.#nodes.get(node)!.worker;
+      const list = byWorker.get(worker);
       if (list) list.push(node);
-      else byWorker.set(workerId, [node]);
+      else byWorker.set(worker, [node]);
     }
-    for (const [workerId, to] of byWorker) {
-      const entry = this.#nodes.get(to[0])!;
+    for (const [worker, to] of byWorker) {
       this.#counts.relayed++;
-      this.#send(entry.worker, { wsns: 1, op: 'msg', ch: channel, p: payload, to });
+      this.#send(worker, { wsns: 1, op: 'msg', ch: channel, p: payload, to });
     }
   }
 
