@@ -15,6 +15,7 @@ export {
   type BackpressurePolicy,
   type ServerStats,
   type UpgradeHook,
+  type SessionStartOptions,
   type StartSession,
   type AuthRespond,
   type AuthenticationHook,

@@ -351,6 +351,7 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, N
 
   /** A started session ended: onConnectionClose, once. */
   sessionEnded(session: Session<unknown>, code: number, reason: string): Promise<Invoked> | undefined {
+    this.#bridge.expiry.clear(session);
     const hook = this.hooks.connectionClose;
     if (hook === undefined) return undefined;
     return this.invoke('onConnectionClose', () => hook(session, code, reason), session);
@@ -367,7 +368,7 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, N
     return broadcastEvent(this, event, group, data, except, from, exceptId);
   }
 
-  /** Resolves when no command is being processed (or at once). */
+  /** Resolves when no command is processed (or at once). */
   whenIdle(): Promise<void> {
     return this.#inflight === 0 ? Promise.resolve() : new Promise((resolve) => this.#idle.push(resolve));
   }
