@@ -90,8 +90,8 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, N
     this.adapter = adapter;
     this.registry = new Registry(adapter);
     this.node = new AdapterNodeBridge(this);
-    this.#bridge = new SessionBridge(this);
     this.options = options;
+    this.#bridge = new SessionBridge(this);
     this.hooks = hooks;
     this.#events = events;
     const limits = { maxDepth: options.maxDepth, maxNameLength: options.maxNameLength };
