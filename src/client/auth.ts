@@ -146,7 +146,8 @@ export class Authentication<T extends ClientTypeMap = ClientTypeMap> {
     }
     if (socket !== host.socket() || host.state() !== 'authenticated') return;
     sendRefresh(host, credentials, {}, (error, data) => {
-      if (error === null) this.#refreshed(data, credentials);
+      // The credentials function stays: the next notice calls it again.
+      if (error === null) this.session = refreshedSession(data) as SessionOf<T>;
       else host.report(new ClientError('refresh', `the session could not be refreshed: ${error.message}`, error));
     });
   }

@@ -84,6 +84,10 @@ describe('client refresh', () => {
     assert.deepEqual(sent(t, 'refresh')[0].credentials, { token: 't2' });
     t.last.serverReply(sent(t, 'refresh')[0].id, { session: { name: 'ana', v: 2 }, expiresIn: 1000 });
     await until(() => client.session?.v === 2, 'the new session');
+    // The function stays the source of credentials: the next notice calls it again.
+    t.last.serverSend({ type: 'expiring', in: 500 });
+    await until(() => sent(t, 'refresh').length === 2, 'a second refresh');
+    assert.deepEqual(sent(t, 'refresh')[1].credentials, { token: 't3' });
   });
 
   test('a refused automatic refresh is reported to onError with code refresh; the state does not change', async () => {
