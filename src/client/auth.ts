@@ -11,6 +11,7 @@ import { ClientClosedError, ClientError, ServerError } from './errors.js';
 import { isRecord, selfOf } from './inbound.js';
 import type { Outbox } from './outbox.js';
 import { Recovery } from './recovery.js';
+import { refreshedSession, sendRefresh } from './refresh.js';
 import type { CallOptions, ClientState, ClientTypeMap, CredentialsOf, PublicDataOf, SelfInfo, SessionOf, StateEvent, WebSocketLike } from './types.js';
 
 export type AuthenticatedEvent<S> = Extract<StateEvent<S>, { state: 'authenticated' }>;
@@ -28,6 +29,8 @@ export interface AuthHost<S> {
   refused(error: ServerError): void;
   /** Re-authentication failed otherwise: report `error`, drop the connection, retry with backoff. */
   failed(error: ClientError, reason: string): void;
+  /** Reports an error to onError without changing the connection (a failed automatic refresh). */
+  report(error: ClientError): void;
 }
 
 export class Authentication<T extends ClientTypeMap = ClientTypeMap> {
@@ -67,6 +70,14 @@ export class Authentication<T extends ClientTypeMap = ClientTypeMap> {
     return new Promise((resolve, reject) => {
       const done: Done = (error, data) => (error ? reject(error) : resolve(data as SessionOf<T>));
       if (host.state() === 'closed') return done(new ClientClosedError());
+      if (credentials !== undefined && host.state() === 'authenticated') {
+        // New credentials for the live session: a refresh, not a new login.
+        sendRefresh(host, credentials, options, (error, data) => {
+          if (error === null) this.#refreshed(data, credentials);
+          done(error, this.session);
+        });
+        return;
+      }
       if (credentials !== undefined) {
         // An explicit login is a fresh session: it never resumes one.
         const call = host.out.calls.create({ type: 'auth', credentials }, options, host.requestTimeout, (error, data) => {
@@ -114,6 +125,36 @@ export class Authentication<T extends ClientTypeMap = ClientTypeMap> {
       else host.failed(error instanceof ClientError ? error : new ClientError('auth', String(error), error), 'authentication failed');
     }, 'auto');
     if (call !== null) host.out.transmit(call);
+  }
+
+  /**
+   * The server says the session expires soon: fetch the credentials again
+   * and refresh. A failure is reported to onError as a ClientError with code
+   * `refresh`; the session runs until the server closes it with 4001, and
+   * the reconnection then logs in afresh.
+   */
+  async expiring(): Promise<void> {
+    const host = this.#host;
+    if (this.credentials === undefined || host.state() !== 'authenticated') return;
+    const socket = host.socket();
+    let credentials: unknown;
+    try {
+      credentials = await this.credentials();
+    } catch (error) {
+      host.report(new ClientError('refresh', 'the credentials callback failed', error));
+      return;
+    }
+    if (socket !== host.socket() || host.state() !== 'authenticated') return;
+    sendRefresh(host, credentials, {}, (error, data) => {
+      // The credentials function stays: the next notice calls it again.
+      if (error === null) this.session = refreshedSession(data) as SessionOf<T>;
+      else host.report(new ClientError('refresh', `the session could not be refreshed: ${error.message}`, error));
+    });
+  }
+
+  #refreshed(data: unknown, credentials: unknown): void {
+    this.credentials = () => credentials;
+    this.session = refreshedSession(data) as SessionOf<T>;
   }
 
   /** `resumed`: the authentication asked to resume the session. */

@@ -84,6 +84,7 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
           this.#report(error);
           this.#abandon(1006, reason);
         },
+        report: (error) => this.#report(error),
       },
       options.credentials,
     );
@@ -346,6 +347,9 @@ export class ClientConnection<T extends ClientTypeMap = ClientTypeMap> {
         return;
       case 'presence':
         for (const change of this.presence.update(msg.client)) this.listeners.emit(PRESENCE, msg.client, change);
+        return;
+      case 'expiring':
+        void this.#auth.expiring();
         return;
       case 'bad':
         return this.#report(msg.error);

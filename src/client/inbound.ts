@@ -95,6 +95,8 @@ export type Inbound =
   | { kind: 'event'; data: unknown; meta: EventMeta; pos: StreamPosition | null }
   | { kind: 'message'; data: unknown; from: Sender; pos: StreamPosition | null }
   | { kind: 'presence'; client: PublicClient }
+  /** The session expires soon unless refreshed (docs/protocol.md, "Refreshing a session"). */
+  | { kind: 'expiring' }
   | { kind: 'bad'; error: ClientProtocolError }
   /** A type this client does not know: left for newer clients (forward compatibility). */
   | { kind: 'unknown' };
@@ -126,6 +128,8 @@ export function readMessage(raw: unknown): Inbound {
       if (client === null) break;
       return { kind: 'presence', client };
     }
+    case 'expiring':
+      return { kind: 'expiring' };
     default:
       return { kind: 'unknown' };
   }

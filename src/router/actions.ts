@@ -12,6 +12,7 @@ import { fail, ok } from './commands.js';
 import { RequestError, toWireError } from './errors.js';
 import { writeText } from './fanout.js';
 import type { Peer, Registry } from './registry.js';
+import { refresh, type RefreshHost } from './refresh.js';
 import { userStream } from './retention.js';
 import { RemoteSession } from './remote-session.js';
 import type { Session } from './session.js';
@@ -24,8 +25,9 @@ import type { PublicClient } from './wire.js';
  * ./client-broadcast.ts need for the commands handed on to them.
  */
 export type ActionHost = ChangeHost &
-  ClientBroadcastHost & {
-    readonly hooks: Pick<Hooks<unknown>, 'requests' | 'privateMessage'>;
+  ClientBroadcastHost &
+  RefreshHost & {
+    readonly hooks: Pick<Hooks<unknown>, 'requests' | 'privateMessage' | 'authentication'>;
     readonly registry: Pick<Registry, 'available' | 'byId' | 'withAlias'>;
     readonly adapter: Pick<Adapter, 'shared' | 'broadcast' | 'remoteSessionCount' | 'remoteById' | 'remoteByAlias' | 'remoteClients' | 'sendPrivate'>;
   };
@@ -33,6 +35,8 @@ export type ActionHost = ChangeHost &
 export function runCommand(router: ActionHost, peer: Peer, command: Command): Promise<Outcome> | Outcome {
   const session = peer.session!;
   switch (command.kind) {
+    case 'refresh':
+      return refresh(router, peer, command.credentials);
     case 'request':
       return request(router, session, command.name, command.body);
     case 'echo':

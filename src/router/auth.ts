@@ -8,10 +8,11 @@ import { fail, ok } from './commands.js';
 import { HookError, RequestError, toWireError } from './errors.js';
 import type { HookRunner } from './host.js';
 import type { Peer } from './registry.js';
+import { checkExpiresIn } from './refresh.js';
 import { resumeOn, type ResumeHost } from './resume.js';
 import type { Recovery } from './retention.js';
 import type { Session } from './session.js';
-import type { Hooks, ResolvedOptions } from './types.js';
+import type { AuthContext, Hooks, ResolvedOptions, SessionStartOptions } from './types.js';
 import type { AnnouncedLimits, AuthAnswer } from './wire.js';
 
 /** What startSession() collected, applied once the hook answers. */
@@ -21,6 +22,8 @@ export interface SessionInit {
   alias: string | null;
   available: boolean;
   publicData: unknown;
+  /** startSession()'s `expiresIn` (ms), applied once the session is registered. */
+  expiresIn: number | null;
 }
 
 /** What authentication needs from the router. */
@@ -53,6 +56,7 @@ export function authenticate(router: AuthHost, peer: Peer, credentials: unknown,
   const req = peer.req!;
   const recovery = peer.codec.name === 'v1' ? router.recovery : null;
   const claimed = recovery !== null && resume !== null ? recovery.claim(resume) : null;
+  const context: AuthContext<unknown> = claimed === null ? { kind: 'login', session: null } : { kind: 'resume', session: claimed.session };
   return new Promise<Outcome>((resolve) => {
     let pending: SessionInit | null = null;
     let done = false;
@@ -62,13 +66,14 @@ export function authenticate(router: AuthHost, peer: Peer, credentials: unknown,
       peer.authAttempts++;
       resolve(outcome);
     };
-    const startSession = (data: unknown, groups?: Iterable<string>, alias: string | null = null, available = true, publicData: unknown = null): void => {
+    const startSession = (data: unknown, groups?: Iterable<string>, alias: string | null = null, available = true, publicData: unknown = null, options?: SessionStartOptions): void => {
       if (done) return;
       const list = groups === undefined || groups === null ? [] : [...groups];
       if (!list.every((g) => typeof g === 'string' && g !== '')) throw new TypeError('startSession: groups must be non-empty strings');
       if (alias !== null && alias !== undefined && (typeof alias !== 'string' || alias === '')) throw new TypeError('startSession: publicAlias must be a non-empty string or null');
       if (typeof available !== 'boolean') throw new TypeError('startSession: available must be a boolean');
-      pending = { data: data ?? {}, groups: list, alias: alias ?? null, available, publicData: publicData ?? null };
+      const expiresIn = checkExpiresIn(options);
+      pending = { data: data ?? {}, groups: list, alias: alias ?? null, available, publicData: publicData ?? null, expiresIn };
     };
     const respond = (error: unknown, clientSide?: unknown): void => {
       if (done) return;
@@ -79,6 +84,11 @@ export function authenticate(router: AuthHost, peer: Peer, credentials: unknown,
       } else if (claimed !== null && recovery!.holds(claimed)) {
         // A resume: the session comes back as it was, whatever startSession() was given.
         const session = claimed.session;
+        // An expired session cannot be resumed, as if its user were revoked.
+        if (session.expiresIn === 0) {
+          refuse(fail('auth_failed', 'the session expired'));
+          return;
+        }
         if (!resumeOn(router, peer, session)) {
           recovery!.release(claimed);
           resolve(fail('not_found', 'the connection closed'));
@@ -89,13 +99,17 @@ export function authenticate(router: AuthHost, peer: Peer, credentials: unknown,
           self: { ...session.toPublic(), groups: session.groupList() }, session: clientSide ?? null, limits: announcedLimits(router.options),
           resumed: true, recovered, recovery: { token, ttl: recovery!.options.maxDisconnection },
         };
+        // The session keeps its expiry: the client learns what is left of it.
+        if (session.expiresIn !== null) answer.expiresIn = session.expiresIn;
         resolve(ok(answer));
       } else if (pending === null) {
         router.reportError(new HookError('onAuthentication', new Error('respond(null) was called without startSession()')));
         refuse(fail('internal_error', 'authentication failed on the server'));
       } else {
         const session = router.startSession(peer, pending);
+        if (pending.expiresIn !== null && session.connected) session.setExpiry(pending.expiresIn);
         const answer: AuthAnswer = { self: { ...session.toPublic(), groups: session.groupList() }, session: clientSide ?? null, limits: announcedLimits(router.options) };
+        if (session.expiresIn !== null) answer.expiresIn = session.expiresIn;
         if (recovery !== null) {
           // A session that ended at once (its client left meanwhile) is not kept.
           const token = session.connected ? recovery.start(session) : '';
@@ -104,7 +118,7 @@ export function authenticate(router: AuthHost, peer: Peer, credentials: unknown,
         resolve(ok(answer));
       }
     };
-    void router.invoke('onAuthentication', () => hook(credentials, startSession, respond, req), null).then((result) => {
+    void router.invoke('onAuthentication', () => hook(credentials, startSession, respond, req, context), null).then((result) => {
       if (!result.ok && !done) {
         done = true;
         const error = result.error instanceof RequestError ? { ...result.error.toWire(), code: 'auth_failed' as const } : { code: 'internal_error' as const, message: 'authentication failed on the server' };

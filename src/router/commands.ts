@@ -17,6 +17,7 @@ export type Target = { id: string } | { alias: string };
 
 export type Command =
   | { kind: 'auth'; credentials: unknown; resume?: ResumeRequest | null }
+  | { kind: 'refresh'; credentials: unknown }
   | { kind: 'request'; name: string; body: unknown }
   | { kind: 'echo'; body: unknown }
   | { kind: 'broadcast'; event: string; group: string | null; data: unknown }

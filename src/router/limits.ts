@@ -19,6 +19,7 @@ import {
 const NON_NEGATIVE = [
   'maxPayload',
   'authTimeout',
+  'refreshNotice',
   'maxAuthAttempts',
   'heartbeatInterval',
   'idleTimeout',

@@ -32,6 +32,8 @@ function decodeFields(msg: Record<string, unknown>, limits: DecodeLimits): Comma
       if (typeof resume === 'string') return resume;
       return { kind: 'auth', credentials: msg.credentials ?? null, resume };
     }
+    case 'refresh':
+      return { kind: 'refresh', credentials: msg.credentials ?? null };
     case 'request':
       if (!name(msg.name)) return `"name" must be a string of 1 to ${limits.maxNameLength} characters`;
       return { kind: 'request', name: msg.name, body: msg.data ?? null };

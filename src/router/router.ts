@@ -90,8 +90,8 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, N
     this.adapter = adapter;
     this.registry = new Registry(adapter);
     this.node = new AdapterNodeBridge(this);
-    this.#bridge = new SessionBridge(this);
     this.options = options;
+    this.#bridge = new SessionBridge(this);
     this.hooks = hooks;
     this.#events = events;
     const limits = { maxDepth: options.maxDepth, maxNameLength: options.maxNameLength };
@@ -319,6 +319,7 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, N
   /** A resumed session's replay is written: live pushes reach it from now on. */
   resumed(peer: Peer, recovered: boolean): void {
     this.registry.add(peer);
+    this.#bridge.expiry.renotice(peer.session!);
     this.announce(peer);
     this.#events.resume(peer.session!, recovered);
   }
@@ -351,6 +352,7 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, N
 
   /** A started session ended: onConnectionClose, once. */
   sessionEnded(session: Session<unknown>, code: number, reason: string): Promise<Invoked> | undefined {
+    this.#bridge.expiry.clear(session);
     const hook = this.hooks.connectionClose;
     if (hook === undefined) return undefined;
     return this.invoke('onConnectionClose', () => hook(session, code, reason), session);
@@ -367,7 +369,7 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, N
     return broadcastEvent(this, event, group, data, exceptId);
   }
 
-  /** Resolves when no command is being processed (or at once). */
+  /** Resolves when no command is processed (or at once). */
   whenIdle(): Promise<void> {
     return this.#inflight === 0 ? Promise.resolve() : new Promise((resolve) => this.#idle.push(resolve));
   }

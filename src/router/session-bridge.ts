@@ -4,6 +4,7 @@
 // presence announcements in step with it.
 
 import type { Codec } from './commands.js';
+import { ExpiryClock, SESSION_EXPIRED } from './expiry.js';
 import { writeText, type OutboundGate } from './fanout.js';
 import type { PresencePacer } from './presence.js';
 import type { Registry } from './registry.js';
@@ -18,15 +19,35 @@ export interface BridgeHost extends OutboundGate {
   broadcast(event: string, group: string | null, data: unknown, exceptId: string | null): number;
   readonly recovery: Recovery | null;
   readonly v1: Codec;
+  readonly options: { readonly refreshNotice: number };
 }
 
 export class SessionBridge implements SessionHost {
   readonly #host: BridgeHost;
   readonly #registry: Registry;
 
+  /** Session expiry: its `expiring` notices and 4001 closes go through the bridge. */
+  readonly expiry: ExpiryClock;
+
   constructor(host: BridgeHost) {
     this.#host = host;
     this.#registry = host.registry;
+    this.expiry = new ExpiryClock(host.options.refreshNotice, {
+      notice: (session, remaining) => {
+        const peer = this.#registry.peerOf(session);
+        // A control notice, not an application push: not recorded for a resume
+        // (the answer to a resume carries `expiresIn` instead).
+        if (peer !== undefined && peer.codec.name === 'v1' && peer.ws.readyState === 1) peer.ws.send(JSON.stringify({ type: 'expiring', in: Math.round(remaining) }));
+      },
+      expire: (session) => this.closeSession(session, SESSION_EXPIRED, 'Session expired'),
+    });
+  }
+
+  setExpiry(session: Session<unknown>, ms: number | null): void {
+    this.expiry.set(session, ms);
+  }
+  expiryOf(session: Session<unknown>): number | null {
+    return this.expiry.remaining(session);
   }
 
   groupJoined(session: Session<unknown>, group: string): void {

@@ -16,6 +16,10 @@ export interface SessionHost {
   sendTo(session: Session<unknown>, event: string, data: unknown): boolean;
   queuedBytes(session: Session<unknown>): number;
   closeSession(session: Session<unknown>, code: number, reason: string): void;
+  /** Sets (ms from now) or cancels (null) the session's expiry (./expiry.ts). */
+  setExpiry(session: Session<unknown>, ms: number | null): void;
+  /** Milliseconds left before the expiry; 0 once expired, null without one. */
+  expiryOf(session: Session<unknown>): number | null;
 }
 
 export type WireProtocol = 'v1' | 'legacy';
@@ -139,6 +143,20 @@ export class Session<TData = Record<string, unknown>> {
     checkEventName(event);
     const { group, except } = broadcastTarget(arguments.length, options, isSession);
     return this.#host.broadcastFrom(event, group, data, except);
+  }
+  /**
+   * Sets when the session expires, in milliseconds from now, or cancels the
+   * expiry (null). A client of our protocol is told `expiring` shortly before
+   * (the `refreshNotice` option); a session not refreshed by then is closed
+   * with 4001 ("Session expired").
+   */
+  setExpiry(ms: number | null): void {
+    if (ms !== null && (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)) throw new TypeError('setExpiry: ms must be a non-negative number or null');
+    this.#host.setExpiry(this as Session<unknown>, ms);
+  }
+  /** Milliseconds left before the session expires; 0 once expired, null when it has no expiry. */
+  get expiresIn(): number | null {
+    return this.#host.expiryOf(this as Session<unknown>);
   }
   /** Closes this client's connection (default 1000). */
   close(code = 1000, reason = ''): void {

@@ -87,6 +87,12 @@ export interface WebSocketNodeServerOptions {
   maxPayload?: number;
   /** Milliseconds a connection may stay unauthenticated before it is closed with 1008 (default 10 000; 0 disables). */
   authTimeout?: number;
+  /**
+   * Milliseconds before a session's expiry (startSession's `expiresIn`,
+   * session.setExpiry()) at which the server pushes `expiring` to a client of
+   * our protocol; a third of the remaining time when that is shorter (default 30 000).
+   */
+  refreshNotice?: number;
   /** Failed authentications allowed per connection before it is closed with 1008 (default 5). */
   maxAuthAttempts?: number;
   /** Milliseconds between heartbeat pings; a peer that has not answered the previous one is terminated (default 30 000; 0 disables). */
@@ -166,6 +172,7 @@ export type ResolvedOptions = Required<
 export const DEFAULTS = {
   maxPayload: 1024 * 1024,
   authTimeout: 10_000,
+  refreshNotice: 30_000,
   maxAuthAttempts: 5,
   heartbeatInterval: 30_000,
   idleTimeout: 0,
@@ -256,16 +263,36 @@ export type StartSession<TData> = (
   publicAlias?: string | null,
   available?: boolean,
   publicImmutableData?: unknown,
+  options?: SessionStartOptions,
 ) => void;
+
+/** The 6th argument of startSession(). */
+export interface SessionStartOptions {
+  /** Milliseconds until the session expires (closed with 4001 unless refreshed); null or absent: never. */
+  expiresIn?: number | null;
+}
 
 /** Answers the authentication: a non-null error refuses it. */
 export type AuthRespond = (error: unknown, clientSideSession?: unknown) => void;
 
+/**
+ * What an authentication is for (the hook's 5th argument): a `login` starts
+ * a session; a `resume` brings back `session` (retained after a disconnect)
+ * and a `refresh` renews the live `session`, so the hook can check that the
+ * credentials belong to that session's user.
+ */
+export type AuthContext<TData> = { kind: 'login'; session: null } | { kind: 'resume' | 'refresh'; session: Session<TData> };
+
+/**
+ * `req` is the upgrade request of the connection that authenticates; it is
+ * null on a refresh (a session does not keep its connection's request).
+ */
 export type AuthenticationHook<TData> = (
   credentials: unknown,
   startSession: StartSession<TData>,
   respond: AuthRespond,
-  req: IncomingMessage,
+  req: IncomingMessage | null,
+  context: AuthContext<TData>,
 ) => Awaitable<void>;
 
 /** Called exactly once per session, however it ended. */

@@ -101,6 +101,8 @@ export interface AuthAnswer {
   recovered?: boolean;
   /** With recovery on: what resumes this session after a disconnect, for `ttl` ms. */
   recovery?: { token: string; ttl: number };
+  /** When the session has an expiry: milliseconds left (refresh before, or it is closed with 4001). */
+  expiresIn?: number;
 }
 
 /**
@@ -113,6 +115,12 @@ export interface StreamPosition {
   o: number;
 }
 
+/** `reply.data` of a successful `refresh`: the hook's client-side session and the new expiry (ms, null: none). */
+export interface RefreshAnswer {
+  session: unknown;
+  expiresIn: number | null;
+}
+
 /** The `resume` field of `auth`: the session to take back and the last position received per stream. */
 export interface ResumeRequest {
   session: string;
@@ -123,6 +131,8 @@ export interface ResumeRequest {
 /** The messages a client sends, by `type`: their fields besides `type` and `id`. */
 export interface ClientMessages {
   auth: { credentials?: unknown; resume?: ResumeRequest };
+  /** Re-authenticates the live session (docs/protocol.md, "Refreshing a session"). */
+  refresh: { credentials?: unknown };
   request: { name: string; data?: unknown };
   broadcast: { event: string; group?: string | null; data?: unknown };
   message: { to: { id: string } | { alias: string }; data?: unknown };
@@ -149,6 +159,8 @@ export interface ServerMessages {
   event: { event: string; group: string | null; data: unknown; from?: Sender; pos?: StreamPosition };
   message: { from: Sender; data: unknown; pos?: StreamPosition };
   presence: { client: PublicClient };
+  /** The session expires in `in` ms unless it is refreshed; then it is closed with 4001. */
+  expiring: { in: number };
 }
 
 export type ServerMessageType = keyof ServerMessages;
