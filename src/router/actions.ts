@@ -13,7 +13,6 @@ import { RequestError, toWireError } from './errors.js';
 import { writeText } from './fanout.js';
 import type { Peer, Registry } from './registry.js';
 import { refresh, type RefreshHost } from './refresh.js';
-import { userStream } from './retention.js';
 import { RemoteSession } from './remote-session.js';
 import type { Session } from './session.js';
 import type { Hooks } from './types.js';
@@ -144,10 +143,10 @@ async function privateMessage(router: ActionHost, peer: Peer, to: Target, data: 
   // With recovery, recorded in the receiver's stream (once: this text is what it gets).
   const recovery = router.recovery;
   const recorded = recovery !== null && recovery.tracks(receiver.id);
-  const text = recorded ? recovery.append(userStream(receiver.id), router.v1.privateMessage(sender.toPublic(), data), null).text : target.codec.privateMessage(sender.toPublic(), data);
+  const text = recorded ? recovery.push(receiver.id, router.v1.privateMessage(sender.toPublic(), data)) : target.codec.privateMessage(sender.toPublic(), data);
   // Refused by the receiver's backpressure policy counts as unreachable: it is not reading
-  // (unless recorded: then it is replayed if the receiver resumes).
-  if (!writeText(router, target, text) && !recorded) return fail('not_found', 'client not found');
+  // (unless recorded: then it is replayed if the receiver resumes; with a shared store it is written once numbered).
+  if (text !== null && !writeText(router, target, text) && !recorded) return fail('not_found', 'client not found');
   const hook = router.hooks.privateMessage;
   if (hook !== undefined) void router.invoke('onPrivateMessage', () => hook(sender, receiver, data), sender);
   return ok(null);
@@ -177,8 +176,8 @@ async function retainedPrivateMessage(router: ActionHost, sender: Session<unknow
   const text = router.v1.privateMessage(sender.toPublic(), data);
   // Live again meanwhile: delivered now; else recorded for its resume.
   const peer = router.registry.byId.get(receiver.id);
-  const entry = recovery.append(userStream(receiver.id), text, null);
-  if (peer !== undefined) writeText(router, peer, entry.text);
+  const recorded = recovery.push(receiver.id, text);
+  if (peer !== undefined && recorded !== null) writeText(router, peer, recorded);
   const hook = router.hooks.privateMessage;
   if (hook !== undefined) void router.invoke('onPrivateMessage', () => hook(sender, receiver, data), sender);
   return ok(null);

@@ -8,7 +8,7 @@ import type { AdapterNode, BroadcastMessage, NodeAnswers, NodeQuery } from './ad
 import type { Codec } from './commands.js';
 import { fanOut, writeText, type OutboundGate } from './fanout.js';
 import type { Peer, Registry } from './registry.js';
-import { userStream, type Recovery } from './retention.js';
+import type { Recovery } from './retention.js';
 import type { PublicClient } from './wire.js';
 
 /** What the adapter's node needs from the router. */
@@ -38,9 +38,15 @@ export class AdapterNodeBridge implements AdapterNode {
     const recipients = message.group === null ? registry.byId.values() : registry.members(message.group);
     const except = message.except === null ? null : (registry.byId.get(message.except) ?? null);
     let parsed: RenderedEvent | null = null;
-    // With recovery, recorded in this node's own stream: its position is this node's, rendered once here.
     const recovery = this.#host.recovery;
-    const text = recovery === null ? message.text : recovery.appendBroadcast(message.group, message.text, message.except);
+    let text = message.text;
+    if (message.recorded !== undefined) {
+      // Numbered by the shared store: the same bytes on every node (this one's own broadcasts come back this way too).
+      recovery?.observe({ stream: message.recorded.stream, offset: message.recorded.offset, text, except: message.except });
+    } else if (recovery !== null) {
+      // With recovery, recorded in this node's own stream: its position is this node's, rendered once here.
+      text = recovery.appendBroadcast(message.group, message.text, message.except);
+    }
     const render = (codec: Codec): string => {
       if (codec === v1) return text;
       // Only a legacy recipient needs the fields back; parsed once for all of them.
@@ -55,9 +61,14 @@ export class AdapterNodeBridge implements AdapterNode {
     if (peer === undefined || !peer.session!.visible) return false;
     const recovery = this.#host.recovery;
     if (recovery !== null && recovery.tracks(to)) {
-      return writeText(this.#host, peer, recovery.append(userStream(to), this.#host.v1.privateMessage(from, data), null).text);
+      const text = recovery.push(to, this.#host.v1.privateMessage(from, data));
+      return text === null || writeText(this.#host, peer, text);
     }
     return writeText(this.#host, peer, peer.codec.privateMessage(from, data));
+  }
+
+  sessionMoved(id: string): void {
+    this.#host.recovery?.moved(id);
   }
 
   deliverPresence(client: PublicClient): number {

@@ -11,6 +11,7 @@
 // none of this. The remote adapters (ws-node-server/cluster and
 // ws-node-server/redis) are in src/scale; docs/scaling.md describes them.
 
+import type { SharedHistory } from './shared-history.js';
 import type { PublicClient } from './wire.js';
 
 /** A session held by another node, as this node knows it: its public face and where it is. */
@@ -30,6 +31,12 @@ export interface BroadcastMessage {
   /** The id of a session left out (the sender), or null. */
   except: string | null;
   text: string;
+  /**
+   * Set when the broadcast was recorded in a history every node shares
+   * (session recovery over the Redis adapter): `text` carries its position,
+   * the same on every node, and it reaches this node too.
+   */
+  recorded?: { stream: string; offset: number };
 }
 
 /** One node's part of a cluster-wide count. */
@@ -102,6 +109,8 @@ export interface AdapterNode {
   answer<Q extends NodeQuery>(query: Q): NodeAnswers[Q['kind']];
   /** The broker was lost (error) or is back (null). */
   connectivity(error: Error | null): void;
+  /** A session of this node was resumed on another one: this node lets go of it (no onConnectionClose here). */
+  sessionMoved(id: string): void;
 }
 
 export interface Adapter {
@@ -134,6 +143,23 @@ export interface Adapter {
   /** Asks every other node; never takes longer than `timeout` ms. */
   query<Q extends NodeQuery>(query: Q, timeout: number): Promise<QueryAnswers<Q['kind']>>;
   readonly stats: AdapterStats;
+  /** This node's id (as other nodes know it). */
+  readonly nodeId?: string;
+  /**
+   * A session recovery store every node shares (the Redis adapter's: Redis
+   * Streams), or null: then each process keeps its own history.
+   */
+  sharedHistory?(limits: { maxMessages: number; maxAge: number }): SharedHistory | null;
+  /**
+   * Records a broadcast in the shared history and publishes it, atomically;
+   * every node, this one included, delivers it when it comes back (with
+   * `recorded`). Resolves false when it could not be recorded (nothing was sent).
+   */
+  recordBroadcast?(message: BroadcastMessage, stream: string): Promise<boolean>;
+  /** A session this node took for a resume was held by `node`: that node lets go of it. */
+  sessionMoved?(id: string, node: string): void;
+  /** Resolves once this node receives the group's broadcasts (null: everyone's), as the broker confirms. */
+  whenInterested?(group: string | null): Promise<void>;
 }
 
 const NONE: readonly RemoteClient[] = [];

@@ -10,7 +10,7 @@ import type { HookRunner } from './host.js';
 import type { Peer } from './registry.js';
 import { checkExpiresIn } from './refresh.js';
 import { resumeOn, type ResumeHost } from './resume.js';
-import type { Recovery } from './retention.js';
+import type { Recovery, Track } from './retention.js';
 import type { Session } from './session.js';
 import type { AuthContext, Hooks, ResolvedOptions, SessionStartOptions } from './types.js';
 import type { AnnouncedLimits, AuthAnswer } from './wire.js';
@@ -53,9 +53,20 @@ export function authenticate(router: AuthHost, peer: Peer, credentials: unknown,
     return Promise.resolve(fail('auth_failed', 'the server accepts no authentication'));
   }
   peer.state = 'authenticating';
-  const req = peer.req!;
   const recovery = peer.codec.name === 'v1' ? router.recovery : null;
-  const claimed = recovery !== null && resume !== null ? recovery.claim(resume) : null;
+  const claim = recovery !== null && resume !== null ? recovery.claim(resume) : null;
+  if (!(claim instanceof Promise)) return run(router, peer, credentials, resume, recovery, claim);
+  // Asked of the shared store: the connection may leave meanwhile.
+  return claim.then((claimed) => {
+    if (peer.state === 'authenticating') return run(router, peer, credentials, resume, recovery, claimed);
+    if (claimed !== null) recovery!.release(claimed);
+    return fail('not_found', 'the connection closed');
+  });
+}
+
+function run(router: AuthHost, peer: Peer, credentials: unknown, resume: ResumeRequest | null, recovery: Recovery | null, claimed: Track | null): Promise<Outcome> {
+  const hook = router.hooks.authentication!;
+  const req = peer.req!;
   const context: AuthContext<unknown> = claimed === null ? { kind: 'login', session: null } : { kind: 'resume', session: claimed.session };
   return new Promise<Outcome>((resolve) => {
     let pending: SessionInit | null = null;
@@ -94,14 +105,15 @@ export function authenticate(router: AuthHost, peer: Peer, credentials: unknown,
           resolve(fail('not_found', 'the connection closed'));
           return;
         }
-        const { token, recovered } = recovery!.resume(peer, claimed, resume!.positions);
-        const answer: AuthAnswer = {
-          self: { ...session.toPublic(), groups: session.groupList() }, session: clientSide ?? null, limits: announcedLimits(router.options),
-          resumed: true, recovered, recovery: { token, ttl: recovery!.options.maxDisconnection },
-        };
-        // The session keeps its expiry: the client learns what is left of it.
-        if (session.expiresIn !== null) answer.expiresIn = session.expiresIn;
-        resolve(ok(answer));
+        void recovery!.resume(peer, claimed, resume!.positions).then(({ token, recovered }) => {
+          const answer: AuthAnswer = {
+            self: { ...session.toPublic(), groups: session.groupList() }, session: clientSide ?? null, limits: announcedLimits(router.options),
+            resumed: true, recovered, recovery: { token, ttl: recovery!.options.maxDisconnection },
+          };
+          // The session keeps its expiry: the client learns what is left of it.
+          if (session.expiresIn !== null) answer.expiresIn = session.expiresIn;
+          resolve(ok(answer));
+        });
       } else if (pending === null) {
         router.reportError(new HookError('onAuthentication', new Error('respond(null) was called without startSession()')));
         refuse(fail('internal_error', 'authentication failed on the server'));

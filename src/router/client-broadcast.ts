@@ -15,6 +15,7 @@ import { fail, isReservedEvent, ok } from './commands.js';
 import { fanOut, type OutboundGate } from './fanout.js';
 import type { HookRunner, RouterCounters } from './host.js';
 import type { Peer, Registry } from './registry.js';
+import { recordShared } from './broadcast.js';
 import type { Recovery } from './retention.js';
 import type { ClientMessage, Hooks, ResolvedOptions } from './types.js';
 
@@ -30,7 +31,7 @@ export interface ClientBroadcastHost extends VetHost, OutboundGate {
   readonly counters: Pick<RouterCounters, 'refusedBroadcasts'>;
   /** Our protocol's codec: a broadcast is rendered with it first, to learn its size. */
   readonly v1: Codec;
-  readonly adapter: Pick<Adapter, 'shared' | 'broadcast' | 'remoteSessionCount'>;
+  readonly adapter: Pick<Adapter, 'shared' | 'broadcast' | 'remoteSessionCount' | 'recordBroadcast'>;
   /** Session recovery, when on: the broadcast is recorded once, with its position. */
   readonly recovery: Recovery | null;
 }
@@ -84,6 +85,8 @@ export async function clientBroadcast(router: ClientBroadcastHost, peer: Peer, e
       };
     }
   }
+  const shared = recordShared(router, group, text, sender.id);
+  if (shared !== null) return (await shared) ? ok(null) : fail('internal_error', 'the broadcast could not be recorded; try again');
   const from = sender.toPublic();
   const local = router.recovery === null ? text : router.recovery.appendBroadcast(group, text, sender.id);
   const render = (codec: Codec): string => (codec === router.v1 ? local : codec.event(event, group, data, from));

@@ -3,15 +3,25 @@
 // resume supersedes, and letting the session into live delivery once its
 // replay is written. Kept apart so the router stays one job.
 
+import type { Adapter } from './adapter.js';
+import { HookError } from './errors.js';
+import { writeText, type OutboundGate } from './fanout.js';
 import type { Peer, Registry } from './registry.js';
 import type { RecoveryHost } from './retention.js';
-import type { Session } from './session.js';
+import { Session } from './session.js';
+import type { SessionHost } from './session.js';
+import type { SessionRecord, SharedHistory } from './shared-history.js';
+import type { RecoveryOptions } from './types.js';
 
 const OPEN = 1;
 
 /** What resuming needs from the router. */
-export interface ResumeHost {
+export interface ResumeHost extends OutboundGate {
   readonly closing: boolean;
+  readonly adapter: Pick<Adapter, 'sessionMoved' | 'whenInterested'>;
+  /** What sessions are made with (the router's session bridge). */
+  readonly sessionHost: SessionHost;
+  reportError(error: HookError): void;
   readonly registry: Pick<Registry, 'peerOf' | 'hold' | 'release'>;
   /** Runs the close path of a connection (retains or ends its session). */
   connectionClosed(peer: Peer, code: number, reason: string): void;
@@ -73,4 +83,32 @@ export class RecoveryLink implements RecoveryHost {
   release(group: string): void {
     this.#host.registry.release(group);
   }
+  write(peer: Peer, text: string): boolean {
+    return writeText(this.#host, peer, text);
+  }
+  /** A session saved by another node (or an earlier process), as it was: id, data, groups, alias, expiry. */
+  restore(id: string, record: SessionRecord): Session<unknown> {
+    const { data, groups, alias, available, publicData } = record;
+    const session = new Session<unknown>(this.#host.sessionHost, { id, protocol: 'v1', data: data ?? {}, groups, alias, available, publicData });
+    if (record.expiry !== null) session.setExpiry(Math.max(0, record.expiry - Date.now()));
+    return session;
+  }
+  moved(id: string, node: string): void {
+    this.#host.adapter.sessionMoved?.(id, node);
+  }
+  interested(group: string | null): Promise<void> {
+    return this.#host.adapter.whenInterested?.(group) ?? Promise.resolve();
+  }
+  expiryOf(session: Session<unknown>): number | null {
+    return session.expiresIn;
+  }
+  unsaved(session: Session<unknown>, error: unknown): void {
+    this.#host.reportError(new HookError('session recovery (the session data is not JSON; it cannot be resumed elsewhere)', error, session.id));
+  }
+}
+
+/** The shared recovery store of the server's adapter (the Redis adapter's), or null. */
+export function sharedStoreOf(adapter: Adapter, options: Required<RecoveryOptions>): { store: SharedHistory; node: string } | null {
+  const store = adapter.sharedHistory?.({ maxMessages: options.maxMessages, maxAge: options.maxDisconnection }) ?? null;
+  return store === null || adapter.nodeId === undefined ? null : { store, node: adapter.nodeId };
 }

@@ -20,7 +20,9 @@ import type { ResumeRequest } from './commands.js';
 import type { HistoryEntry, HistoryStore, StreamPosition } from './history.js';
 import { MemoryHistory } from './history.js';
 import type { Peer } from './registry.js';
+import { mergeGaps, RecoveryStore, type Start } from './recovery-store.js';
 import type { Session } from './session.js';
+import type { SessionRecord, SharedEntry, SharedHistory } from './shared-history.js';
 import type { RecoveryOptions, RecoveryStats } from './types.js';
 
 
@@ -39,14 +41,29 @@ export interface RecoveryHost {
   /** Keeps (and gives back) the node's interest in a retained session's groups. */
   hold(group: string): void;
   release(group: string): void;
+  /** Writes a push to a live connection (through the backpressure gate). */
+  write(peer: Peer, text: string): boolean;
+  /** A session object for a record another node (or an earlier process) saved; not live. */
+  restore(id: string, record: SessionRecord): Session<unknown>;
+  /** Shared store only: the node that held a session this node took lets go of it. */
+  moved(id: string, node: string): void;
+  /** Shared store only: resolves once this node receives a group's broadcasts (null: everyone's). */
+  interested(group: string | null): Promise<void>;
+  /** Milliseconds left before a session's own expiry (refresh), null without one. */
+  expiryOf(session: Session<unknown>): number | null;
+  /** Reports a session whose data cannot be saved for another node (not JSON). */
+  unsaved(session: Session<unknown>, error: unknown): void;
 }
+
+/** What a closed connection's session becomes (./router.ts runs onConnectionClose for 'ended' only). */
+export type Fate = 'retained' | 'ended' | 'handed';
 
 export interface Track {
   readonly session: Session<unknown>;
   hash: Buffer;
   state: 'live' | 'retained' | 'claimed';
   /** Where the session started receiving each stream it receives. */
-  readonly starts: Map<string, StreamPosition>;
+  readonly starts: Map<string, Start>;
   /** The streams it holds a reference on (their metadata is kept meanwhile). */
   readonly refs: Set<string>;
   timer: NodeJS.Timeout | null;
@@ -57,17 +74,49 @@ export interface Track {
   expires: number;
   code: number;
   reason: string;
+  /** Taken by another node (shared store): it leaves here without onConnectionClose. */
+  moved?: boolean;
 }
+
+/** What a push is to a replay: its stream, offset and text. */
+type Entry = Pick<HistoryEntry, 'stream' | 'offset' | 'text' | 'except'>;
 
 interface Replay {
   readonly id: string;
   readonly streams: ReadonlySet<string>;
-  readonly gap: HistoryEntry[];
+  gap: Entry[];
   /** Pushes appended since the decision, in order. */
-  readonly queue: HistoryEntry[];
-  readonly recovered: boolean;
+  readonly queue: Entry[];
+  recovered: boolean;
   /** Groups whose interest is held until the session is indexed. */
   readonly held: string[];
+  /** Per stream, the offset the client has (recovered) and then the last one written. */
+  readonly after: Map<string, number>;
+}
+
+/** How long a resume waits for this node's subscriptions to a session's groups. */
+const INTEREST_WAIT = 3000;
+
+/** Whether `promise` settles (fulfilled) within `ms`. */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    promise.then(
+      () => {
+        clearTimeout(timer);
+        resolve(true);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(false);
+      },
+    );
+  });
+}
+
+/** The position the client says it has on a stream (an own property only). */
+function clientPosition(positions: Record<string, StreamPosition>, stream: string): StreamPosition | undefined {
+  return Object.hasOwn(positions, stream) ? positions[stream] : undefined;
 }
 
 export const ALL_STREAM = 'all';
@@ -79,7 +128,7 @@ const sha256 = (token: string): Buffer => createHash('sha256').update(token).dig
 export class Recovery {
   readonly options: Required<RecoveryOptions>;
   readonly history: HistoryStore;
-  readonly counters = { resumed: 0, recovered: 0, notRecovered: 0 };
+  readonly counters = { resumed: 0, recovered: 0, notRecovered: 0, unrecorded: 0 };
   readonly #host: RecoveryHost;
   /** Every session of our protocol, live or retained, by id. */
   readonly #tracks = new Map<string, Track>();
@@ -88,10 +137,18 @@ export class Recovery {
   #retained = 0;
   #sweeper: NodeJS.Timeout | null;
 
-  constructor(options: Required<RecoveryOptions>, host: RecoveryHost, history?: HistoryStore) {
+  /** The store every node shares (the Redis adapter's), or null: this process keeps its own history. */
+  readonly shared: RecoveryStore | null;
+
+  constructor(options: Required<RecoveryOptions>, host: RecoveryHost, shared: { store: SharedHistory; node: string } | null = null) {
     this.options = options;
     this.#host = host;
-    this.history = history ?? new MemoryHistory({ maxMessages: options.maxMessages, maxBytes: options.maxBytes, maxAge: options.maxDisconnection });
+    this.history = new MemoryHistory({ maxMessages: options.maxMessages, maxBytes: options.maxBytes, maxAge: options.maxDisconnection });
+    this.shared = shared === null ? null : new RecoveryStore(shared.store, shared.node, options.maxDisconnection, {
+      heldIds: () => [...this.#tracks.values()].filter((t) => t.state !== 'retained').map((t) => t.session.id),
+      expiryOf: (session) => host.expiryOf(session),
+      unsaved: (session, error) => host.unsaved(session, error),
+    });
     // Reading a gap evicts what is too old by itself; the sweep frees memory on a quiet server.
     this.#sweeper = setInterval(() => this.history.sweep(Date.now()), Math.min(Math.max(options.maxDisconnection, 1000), 60_000));
     this.#sweeper.unref();
@@ -101,13 +158,37 @@ export class Recovery {
     return this.#retained;
   }
 
-  /** Records a push; sessions being resumed that receive the stream get it after their replay. */
+  /** Records a push (this process's history); sessions being resumed that receive the stream get it after their replay. */
   append(stream: string, text: string, except: string | null): HistoryEntry {
     const entry = this.history.append(stream, text, except, Date.now());
-    if (this.#replaying.size !== 0) {
-      for (const r of this.#replaying.values()) if (r.streams.has(stream) && r.id !== except) r.queue.push(entry);
-    }
+    this.observe(entry);
     return entry;
+  }
+
+  /** A recorded push is delivered: sessions being resumed that receive its stream get it after their replay. */
+  observe(entry: Entry): void {
+    if (this.#replaying.size === 0) return;
+    for (const r of this.#replaying.values()) if (r.streams.has(entry.stream) && r.id !== entry.except) r.queue.push(entry);
+  }
+
+  /**
+   * A push to one session (a private message, session.send): recorded in its
+   * own stream. Returns the text to write now (this process's history), or
+   * null with a shared store: the store numbers it, and it is written (or
+   * queued behind a replay) when the store answers, while this node still
+   * holds the session.
+   */
+  push(id: string, text: string): string | null {
+    const shared = this.shared;
+    if (shared === null) return this.append(userStream(id), text, null).text;
+    void shared.store.appendOwned(userStream(id), text, id, shared.node).then((entry) => {
+      if (entry === null) return;
+      this.observe(entry);
+      const t = this.#tracks.get(id);
+      const peer = t === undefined || t.state !== 'live' ? undefined : this.#host.connectionOf(t.session);
+      if (peer !== undefined) this.#host.write(peer, entry.text);
+    }, () => undefined);
+    return null;
   }
 
   /** Records a broadcast in its stream (`all` or its group's); returns the text with its position. */
@@ -143,7 +224,14 @@ export class Recovery {
     const track: Track = { session, hash: sha256(token), state: 'live', starts: new Map(), refs: new Set(), timer: null, reserved: null, held: [], expires: 0, code: 1006, reason: '' };
     this.#tracks.set(session.id, track);
     this.#sync(track);
+    this.shared?.save(track);
     return token;
+  }
+
+  /** A session's public state changed (alias, availability): its record follows. */
+  changed(session: Session<unknown>): void {
+    const t = this.#tracks.get(session.id);
+    if (t !== undefined && this.shared !== null) this.shared.save(t);
   }
 
   /** The session joined a group while live. */
@@ -151,11 +239,12 @@ export class Recovery {
     const t = this.#tracks.get(session.id);
     if (t === undefined) return;
     const stream = groupStream(group);
-    if (!t.starts.has(stream)) t.starts.set(stream, this.history.position(stream, Date.now()));
+    if (!t.starts.has(stream)) t.starts.set(stream, this.#position(stream));
     if (!t.refs.has(stream)) {
       t.refs.add(stream);
       this.history.ref(stream);
     }
+    this.shared?.save(t);
   }
 
   left(session: Session<unknown>, group: string): void {
@@ -164,33 +253,63 @@ export class Recovery {
     const stream = groupStream(group);
     t.starts.delete(stream);
     if (t.refs.delete(stream)) this.history.unref(stream);
+    this.shared?.save(t);
   }
 
-  /** Whether a closed connection's session is kept for a resume rather than ended. */
-  shouldRetain(peer: Peer, code: number): boolean {
+  /**
+   * A connection of a started session closed. Its session is retained (it
+   * waits `maxDisconnection` ms for a resume), ended, or handed over: with
+   * a shared store, a session this node lets go of (another node took it,
+   * or this server shuts down) stays in the store for whoever resumes it,
+   * and its end is not this process's to report.
+   */
+  closed(peer: Peer, code: number, reason: string): Fate {
+    const r = this.#replaying.get(peer);
+    this.#replaying.delete(peer);
+    if (r !== undefined) this.#releaseAll(r.held);
     const t = this.#tracks.get(peer.session!.id);
+    if (t === undefined) return 'ended';
+    if (t.moved) {
+      this.#drop(t);
+      return 'handed';
+    }
     // 1000: the client left on purpose; 1008: the server closed it for cause.
-    return t !== undefined && t.state === 'live' && !peer.ending && !this.#host.closing && code !== 1000 && code !== 1008;
-  }
-
-  /** A connection closed: its session waits `maxDisconnection` ms for a resume. */
-  retain(peer: Peer, code: number, reason: string): void {
-    const t = this.#tracks.get(peer.session!.id)!;
+    if (t.state !== 'live' || peer.ending || code === 1000 || code === 1008) {
+      this.#drop(t);
+      void this.shared?.finish(t.session.id);
+      return 'ended';
+    }
     t.code = code;
     t.reason = reason;
+    if (this.#host.closing) {
+      if (this.shared === null) {
+        this.#drop(t);
+        return 'ended';
+      }
+      // Handed over: saved as retained, for another node or the next process.
+      t.state = 'retained';
+      t.expires = Date.now() + this.options.maxDisconnection;
+      this.shared.save(t);
+      this.#drop(t);
+      return 'handed';
+    }
     this.#toRetained(t);
-    const r = this.#replaying.get(peer);
-    this.#replaying.delete(peer);
-    if (r !== undefined) this.#releaseAll(r.held);
+    this.shared?.save(t);
+    return 'retained';
   }
 
-  /** The session ends without retention (a deliberate close, shutdown, or no recovery for it). */
-  forget(peer: Peer): void {
-    const r = this.#replaying.get(peer);
-    this.#replaying.delete(peer);
-    if (r !== undefined) this.#releaseAll(r.held);
-    const t = this.#tracks.get(peer.session!.id);
-    if (t !== undefined) this.#drop(t);
+  /**
+   * Another node took this session for a resume: it leaves here without
+   * onConnectionClose (it goes on there). A connection it still has here is
+   * dropped (closed() then hands it over).
+   */
+  moved(id: string): void {
+    const t = this.#tracks.get(id);
+    if (t === undefined || this.shared === null) return;
+    t.moved = true;
+    const peer = this.#host.connectionOf(t.session);
+    if (peer !== undefined) this.#host.dropConnection(peer);
+    else if (this.#tracks.get(id) === t) this.#drop(t);
   }
 
   #toRetained(t: Track): void {
@@ -238,11 +357,16 @@ export class Recovery {
     t.refs.clear();
   }
 
-  /** A retained session ends: expired, refused on resume, or the server shuts down. Runs onConnectionClose once. */
+  /**
+   * A retained session ends: expired, refused on resume, or the server
+   * shuts down. Runs onConnectionClose once; with a shared store, only if
+   * this node still held the session (no other node took it meanwhile).
+   */
   end(t: Track): void {
     if (this.#tracks.get(t.session.id) !== t || t.state === 'live') return;
     this.#drop(t);
-    this.#host.ended(t.session, t.code, t.reason);
+    if (this.shared === null) this.#host.ended(t.session, t.code, t.reason);
+    else void this.shared.finish(t.session.id).then((held) => held && this.#host.ended(t.session, t.code, t.reason));
   }
 
   /**
@@ -252,8 +376,10 @@ export class Recovery {
    * release(); its expiry still runs, so a hook that never answers cannot
    * keep it forever. Null: the auth goes on as a fresh one.
    */
-  claim(request: ResumeRequest): Track | null {
+  claim(request: ResumeRequest): Track | null | Promise<Track | null> {
     const t = this.#tracks.get(request.session);
+    // Not here: with a shared store, another node (or an earlier process) may have kept it.
+    if (t === undefined && this.shared !== null) return this.#claimShared(request.session, sha256(request.token));
     if (t === undefined || t.state === 'claimed') return null;
     const given = sha256(request.token);
     if (!timingSafeEqual(given, t.hash)) return null;
@@ -264,6 +390,20 @@ export class Recovery {
       if (this.#tracks.get(request.session) !== t || (t.state as Track['state']) !== 'retained') return null;
     }
     t.state = 'claimed';
+    return t;
+  }
+
+  /** Takes a session from the shared store: it comes back as a retained session of this node, claimed. */
+  async #claimShared(id: string, hash: Buffer): Promise<Track | null> {
+    const record = await this.shared!.claim(id, hash);
+    if (record === null || this.#tracks.has(id)) return null;
+    const session = this.#host.restore(id, record);
+    const t: Track = { session, hash, state: 'live', starts: new Map(Object.entries(record.starts)), refs: new Set(), timer: null, reserved: null, held: [], expires: 0, code: record.code, reason: record.reason };
+    this.#tracks.set(id, t);
+    this.#toRetained(t);
+    t.state = 'claimed';
+    // Its previous node lets go of it (a half-open connection there is dropped).
+    if (record.node !== this.shared!.node) this.#host.moved(id, record.node);
     return t;
   }
 
@@ -285,31 +425,22 @@ export class Recovery {
 
   /** A claimed resume did not happen: the new connection left meanwhile. */
   release(t: Track): void {
-    if (this.holds(t)) this.#toRetained(t);
+    if (!this.holds(t)) return;
+    this.#toRetained(t);
+    this.shared?.save(t);
   }
 
   /**
    * Attaches a claimed session to its new connection: decides whether every
    * stream's gap can be covered, and holds the session out of live delivery
-   * until flush(). Returns the new token and the decision.
+   * until flush(). Resolves the new token and the decision. Pushes that
+   * arrive meanwhile are queued from the start, so nothing falls between
+   * the gap and live delivery, even while a shared store is read.
    */
-  resume(peer: Peer, t: Track, positions: Record<string, StreamPosition>): { token: string; recovered: boolean } {
-    const now = Date.now();
+  async resume(peer: Peer, t: Track, positions: Record<string, StreamPosition>): Promise<{ token: string; recovered: boolean }> {
     const session = t.session;
     const streams = this.#streams(session);
-    let gap: HistoryEntry[] = [];
-    let recovered = true;
-    for (const stream of streams) {
-      const from = startOf(Object.hasOwn(positions, stream) ? positions[stream] : undefined, t.starts.get(stream)) ?? this.history.position(stream, now);
-      const missed = this.history.since(stream, from, now);
-      if (missed === null) {
-        recovered = false;
-        break;
-      }
-      for (const entry of missed) if (entry.except !== session.id) gap.push(entry);
-    }
-    if (recovered) gap.sort((a, b) => a.seq - b.seq);
-    else gap = [];
+    const starts = new Map(t.starts);
     // The groups stay held until the session is indexed again (flush): no broadcast from another node is missed meanwhile.
     const held = this.#fromRetained(t, true);
     t.state = 'live';
@@ -319,11 +450,47 @@ export class Recovery {
     // gap (or lost, if not recovered), later pushes go to the queue.
     t.starts.clear();
     this.#sync(t);
+    const r: Replay = { id: session.id, streams: new Set(streams), gap: [], queue: [], recovered: false, held, after: new Map() };
+    this.#replaying.set(peer, r);
+    const gap = this.shared === null ? this.#localGap(session, streams, positions, starts, r.after) : await this.#sharedGap(session, streams, positions, starts, r.after);
+    r.recovered = gap !== null;
+    r.gap = gap ?? [];
+    if (gap === null) r.after.clear();
     this.counters.resumed++;
-    if (recovered) this.counters.recovered++;
+    if (r.recovered) this.counters.recovered++;
     else this.counters.notRecovered++;
-    this.#replaying.set(peer, { id: session.id, streams: new Set(streams), gap, queue: [], recovered, held });
-    return { token, recovered };
+    this.shared?.save(t);
+    return { token, recovered: r.recovered };
+  }
+
+  #localGap(session: Session<unknown>, streams: string[], positions: Record<string, StreamPosition>, starts: Map<string, Start>, after: Map<string, number>): HistoryEntry[] | null {
+    const now = Date.now();
+    const gap: HistoryEntry[] = [];
+    for (const stream of streams) {
+      const from = startOf(clientPosition(positions, stream), starts.get(stream) as StreamPosition | undefined) ?? this.history.position(stream, now);
+      const missed = this.history.since(stream, from, now);
+      if (missed === null) return null;
+      after.set(stream, from.o);
+      for (const entry of missed) if (entry.except !== session.id) gap.push(entry);
+    }
+    return gap.sort((a, b) => a.seq - b.seq);
+  }
+
+  async #sharedGap(session: Session<unknown>, streams: string[], positions: Record<string, StreamPosition>, starts: Map<string, Start>, after: Map<string, number>): Promise<SharedEntry[] | null> {
+    const shared = this.shared!;
+    // This node must receive the session's broadcasts before the gap is read, so nothing falls between the two.
+    const interest = Promise.all([null, ...session.groups].map((group) => this.#host.interested(group)));
+    if (!(await settlesWithin(interest, INTEREST_WAIT))) return null;
+    const lists = await Promise.all(
+      streams.map(async (stream) => {
+        const from = startOf(clientPosition(positions, stream), (await starts.get(stream)) ?? undefined);
+        if (from === undefined) return null;
+        after.set(stream, from.o);
+        return shared.since(stream, from);
+      }),
+    );
+    if (lists.some((list) => list === null)) return null;
+    return mergeGaps(lists as SharedEntry[][]).filter((entry) => entry.except !== session.id);
   }
 
   /** After the auth reply: writes the replay and what came meanwhile, then lets live pushes in. */
@@ -336,17 +503,39 @@ export class Recovery {
       return;
     }
     // Written past the push gate, like answers: the core's hard bound still applies.
-    for (const entry of r.gap) peer.ws.send(entry.text);
-    for (const entry of r.queue) peer.ws.send(entry.text);
+    // A queued push the gap holds already (a shared store read after it arrived) is written once.
+    const last = r.after;
+    for (const entry of r.gap) {
+      peer.ws.send(entry.text);
+      last.set(entry.stream, entry.offset);
+    }
+    for (const entry of r.queue) {
+      if (entry.offset <= (last.get(entry.stream) ?? 0)) continue;
+      peer.ws.send(entry.text);
+      last.set(entry.stream, entry.offset);
+    }
     this.#host.attach(peer, r.recovered);
     this.#releaseAll(r.held);
   }
 
-  /** Shutdown: every retained session ends. */
+  /**
+   * Shutdown: every retained session ends; with a shared store, they stay
+   * there instead, for another node or the next process to resume.
+   */
   endAll(): void {
     if (this.#sweeper !== null) clearInterval(this.#sweeper);
     this.#sweeper = null;
-    for (const t of [...this.#tracks.values()]) if (t.state !== 'live') this.end(t);
+    for (const t of [...this.#tracks.values()]) {
+      if (t.state === 'live') continue;
+      if (this.shared === null) this.end(t);
+      else this.#drop(t);
+    }
+    this.shared?.close();
+  }
+
+  /** A stream's position now: from this process's history, or asked of the shared store. */
+  #position(stream: string): Start {
+    return this.shared === null ? this.history.position(stream, Date.now()) : this.shared.position(stream);
   }
 
   #streams(session: Session<unknown>): string[] {
@@ -357,10 +546,9 @@ export class Recovery {
 
   /** Records start positions and references for the streams the session receives now. */
   #sync(t: Track): void {
-    const now = Date.now();
     const streams = new Set(this.#streams(t.session));
     for (const stream of streams) {
-      if (!t.starts.has(stream)) t.starts.set(stream, this.history.position(stream, now));
+      if (!t.starts.has(stream)) t.starts.set(stream, this.#position(stream));
       if (!t.refs.has(stream)) {
         t.refs.add(stream);
         this.history.ref(stream);
@@ -378,9 +566,9 @@ export class Recovery {
 
 /** ServerStats.recovery (zeros when recovery is off). */
 export function recoveryStats(recovery: Recovery | null): RecoveryStats {
-  if (recovery === null) return { retained: 0, resumed: 0, recovered: 0, notRecovered: 0, entries: 0, bytes: 0 };
+  if (recovery === null) return { retained: 0, resumed: 0, recovered: 0, notRecovered: 0, entries: 0, bytes: 0, unrecorded: 0, shared: false };
   const { entries, bytes } = recovery.history.stats;
-  return { retained: recovery.retained, ...recovery.counters, entries, bytes };
+  return { retained: recovery.retained, ...recovery.counters, entries, bytes, shared: recovery.shared !== null };
 }
 
 /**
@@ -388,7 +576,8 @@ export function recoveryStats(recovery: Recovery | null): RecoveryStats {
  * point the session started receiving the stream (a client's old position
  * must not reveal what was sent while it was out of a group).
  */
-function startOf(client: StreamPosition | undefined, start: StreamPosition | undefined): StreamPosition | undefined {
+function startOf(client: StreamPosition | undefined, start: StreamPosition | null | undefined): StreamPosition | undefined {
+  if (start === null) start = undefined;
   if (client === undefined) return start;
   if (start !== undefined && start.e === client.e && start.o > client.o) return start;
   return client;

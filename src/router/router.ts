@@ -26,10 +26,10 @@ import { PresencePacer } from './presence.js';
 import { createLegacyCodec } from './protocol-legacy.js';
 import { createV1Codec } from './protocol-v1.js';
 import { Registry, type Peer } from './registry.js';
-import { RecoveryLink, type ResumeHost } from './resume.js';
+import { RecoveryLink, sharedStoreOf, type ResumeHost } from './resume.js';
 import { Recovery } from './retention.js';
 import { broadcastEvent } from './broadcast.js';
-import { Session } from './session.js';
+import { Session, type SessionHost } from './session.js';
 import { SessionBridge, type BridgeHost } from './session-bridge.js';
 import type { Hooks, ResolvedOptions } from './types.js';
 import { PROTOCOL_V1, type PublicClient } from './wire.js';
@@ -97,7 +97,7 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, N
     const limits = { maxDepth: options.maxDepth, maxNameLength: options.maxNameLength };
     this.v1 = createV1Codec({ ...limits, maxPositions: (options.maxGroupsPerSession || 128) + 2 });
     this.legacy = createLegacyCodec(limits);
-    this.recovery = options.recovery === false ? null : new Recovery(options.recovery, new RecoveryLink(this));
+    this.recovery = options.recovery === false ? null : new Recovery(options.recovery, new RecoveryLink(this), sharedStoreOf(adapter, options.recovery));
     this.pacer = new PresencePacer(options.presence, { announce: (peer) => this.presence(peer, peer.session!.toPublic(true)) });
     const peers = this.peers;
     const router = this;
@@ -282,6 +282,11 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, N
     this.#events.backpressure(this.peers.get(ws)?.session ?? null, 'close', queued);
   }
 
+  /** What sessions are made with (a session restored by session recovery too). */
+  get sessionHost(): SessionHost {
+    return this.#bridge;
+  }
+
   /** Turns a successful authentication into a registered, announced session. */
   startSession(peer: Peer, init: SessionInit): Session<unknown> {
     const session = new Session<unknown>(this.#bridge, { id: randomUUID(), protocol: peer.codec.name, ...init });
@@ -338,16 +343,14 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, N
     if (!wasOpen || session === null) return;
     // A session kept for a resume ends later, and only if it is not resumed;
     // retained before it leaves the indexes, so its groups' interest never lapses.
-    const recovery = this.recovery;
-    const retained = recovery !== null && recovery.shouldRetain(peer, code);
-    if (retained) recovery.retain(peer, code, reason);
-    else recovery?.forget(peer);
+    const fate = this.recovery === null ? 'ended' : this.recovery.closed(peer, code, reason);
     this.registry.remove(peer);
     this.pacer.gone(peer);
     session.setLive(false);
     // The 0.2.3 fix: a disconnect is always announced, whatever the availability.
     this.presence(peer, session.toPublic(false));
-    if (!retained) void this.sessionEnded(session, code, reason);
+    if (fate === 'ended') void this.sessionEnded(session, code, reason);
+    else if (fate === 'handed') this.#bridge.expiry.clear(session);
   }
 
   /** A started session ended: onConnectionClose, once. */

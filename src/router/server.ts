@@ -349,6 +349,8 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
     this.#router.closeAll(1001, 'Server shutting down');
     await within(this.#router.whenEmpty(), limit);
     this.#router.forget();
+    // Sessions handed to a shared recovery store are saved before the process may exit.
+    await within(this.#router.recovery?.shared?.settled() ?? Promise.resolve(), limit);
     // After the sessions ended, so the other nodes heard every departure.
     if (this.#adapterStarted) await this.#adapter.close();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));

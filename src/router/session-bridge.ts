@@ -8,7 +8,7 @@ import { ExpiryClock, SESSION_EXPIRED } from './expiry.js';
 import { writeText, type OutboundGate } from './fanout.js';
 import type { PresencePacer } from './presence.js';
 import type { Registry } from './registry.js';
-import { userStream, type Recovery } from './retention.js';
+import type { Recovery } from './retention.js';
 import type { Session, SessionHost } from './session.js';
 
 /** What the bridge needs from the router. */
@@ -61,6 +61,7 @@ export class SessionBridge implements SessionHost {
     this.#host.recovery?.left(session, group);
   }
   publicStateChanged(session: Session<unknown>): void {
+    this.#host.recovery?.changed(session);
     const peer = this.#registry.peerOf(session);
     if (peer === undefined) return;
     this.#registry.refresh(peer);
@@ -74,8 +75,9 @@ export class SessionBridge implements SessionHost {
     const recovery = this.#host.recovery;
     if (recovery !== null && recovery.tracks(session.id)) {
       // Recorded in the session's own stream: a disconnected session gets it when it resumes.
-      const entry = recovery.append(userStream(session.id), this.#host.v1.event(event, null, data, null), null);
-      return peer !== undefined && writeText(this.#host, peer, entry.text);
+      const text = recovery.push(session.id, this.#host.v1.event(event, null, data, null));
+      // With a shared store it is written once the store has numbered it: true while connected.
+      return peer !== undefined && (text === null || writeText(this.#host, peer, text));
     }
     return peer !== undefined && writeText(this.#host, peer, peer.codec.event(event, null, data, null));
   }

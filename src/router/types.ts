@@ -244,9 +244,13 @@ export interface RecoveryStats {
   resumed: number;
   recovered: number;
   notRecovered: number;
-  /** History kept now: entries and bytes of text. */
+  /** History kept now by this process: entries and bytes of text (0 with a shared store: the history is in it). */
   entries: number;
   bytes: number;
+  /** With a shared store: broadcasts it could not take (the store unreachable), so no node delivered them. */
+  unrecorded: number;
+  /** Whether the history and retained sessions live in a store every node shares (the Redis adapter). */
+  shared: boolean;
 }
 
 /** Gate for every upgrade request, before the handshake. Call exactly one of allow/deny. */

@@ -22,6 +22,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Adapter, AdapterNode, AdapterStats, BroadcastMessage, NodeQuery, QueryAnswers, RemoteClient } from '../router/adapter.js';
 import type { PublicClient } from '../router/wire.js';
+import type { SharedHistory } from '../router/shared-history.js';
 import type { Bus, BusEvents } from './bus.js';
 import { Replica, type NodeEntry } from './replica.js';
 import { Requests } from './requests.js';
@@ -57,6 +58,14 @@ const PRIVATE = 'p';
 const DELIVERED = 'P';
 const QUERY = 'q';
 const ANSWER = 'Q';
+// A broadcast recorded in the shared history: published by the store's
+// script, so it reaches its sender's node too (every node delivers entries
+// in the order the store numbered them).
+const RECORDED = 'R';
+const MOVED = 'm';
+
+/** Makes the shared recovery store of an adapter whose broker keeps one (Redis). */
+export type HistoryFactory = (limits: { maxMessages: number; maxAge: number }) => SharedHistory;
 
 export class RemoteAdapter implements Adapter {
   readonly shared = true;
@@ -76,9 +85,13 @@ export class RemoteAdapter implements Adapter {
   #outages = 0;
   #expired = 0;
 
-  constructor(kind: string, bus: Bus, options: RemoteAdapterOptions = {}) {
+  readonly #historyFactory: HistoryFactory | null;
+  #history: SharedHistory | null = null;
+
+  constructor(kind: string, bus: Bus, options: RemoteAdapterOptions = {}, history: HistoryFactory | null = null) {
     this.#kind = kind;
     this.#bus = bus;
+    this.#historyFactory = history;
     const o = { ...REMOTE_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
     for (const key of ['heartbeatInterval', 'nodeTimeout', 'requestTimeout', 'startTimeout'] as const) {
       if (!Number.isFinite(o[key]) || o[key] <= 0) throw new RangeError(`option ${key} must be a positive number of ms`);
@@ -129,6 +142,32 @@ export class RemoteAdapter implements Adapter {
 
   broadcast(message: BroadcastMessage): void {
     this.#publish(message.group === null ? ALL : groupChannel(message.group), BROADCAST, `${message.except ?? ''}\n${message.text}`);
+  }
+
+  sharedHistory(limits: { maxMessages: number; maxAge: number }): SharedHistory | null {
+    if (this.#historyFactory === null) return null;
+    this.#history ??= this.#historyFactory(limits);
+    return this.#history;
+  }
+
+  recordBroadcast(message: BroadcastMessage, stream: string): Promise<boolean> {
+    const history = this.#history;
+    if (history === null || this.#state !== 'started' || !this.#bus.connected) return Promise.resolve(false);
+    const channel = message.group === null ? ALL : groupChannel(message.group);
+    const name = this.#bus.channelName?.(channel) ?? channel;
+    // The store appends the offset and the text with its position to this head.
+    const head = `${this.#prefix}${RECORDED}\n${message.except ?? ''}\n${stream}\n`;
+    return history.publish(stream, message.text, message.except, name, head);
+  }
+
+  sessionMoved(id: string, node: string): void {
+    if (node !== this.nodeId) this.#publish(nodeChannel(node), MOVED, id);
+  }
+
+  whenInterested(group: string | null): Promise<void> {
+    const wait = this.#bus.whenSubscribed;
+    if (wait === undefined || this.#state !== 'started') return Promise.resolve();
+    return wait.call(this.#bus, group === null ? ALL : groupChannel(group));
   }
 
   groupOpened(group: string): void {
@@ -202,7 +241,9 @@ export class RemoteAdapter implements Adapter {
   }
 
   #receive(channel: string, payload: string): void {
-    if (this.#state !== 'started' || payload.startsWith(this.#prefix)) return;
+    if (this.#state !== 'started') return;
+    // This node's own messages come back only as recorded broadcasts.
+    if (payload.startsWith(this.#prefix) && payload.charCodeAt(this.#prefix.length) !== RECORDED.charCodeAt(0)) return;
     const cut = payload.indexOf('\n');
     if (cut <= 0 || payload.charCodeAt(cut + 2) !== 10) return;
     const origin = payload.slice(0, cut);
@@ -228,6 +269,14 @@ export class RemoteAdapter implements Adapter {
       const group = channel === ALL ? null : channel.startsWith('g:') ? channel.slice(2) : undefined;
       if (group === undefined) return;
       node.deliverBroadcast({ group, except: cut === 0 ? null : body.slice(0, cut), text: body.slice(cut + 1) });
+      return;
+    }
+    if (kind === RECORDED) {
+      this.#deliverRecorded(channel, body);
+      return;
+    }
+    if (kind === MOVED) {
+      node.sessionMoved(body);
       return;
     }
     if (kind === BYE) {
@@ -287,6 +336,19 @@ export class RemoteAdapter implements Adapter {
         return;
       }
     }
+  }
+
+  /** `except \n stream \n offset \n text`, as the store's script published it. */
+  #deliverRecorded(channel: string, body: string): void {
+    const group = channel === ALL ? null : channel.startsWith('g:') ? channel.slice(2) : undefined;
+    if (group === undefined) return;
+    const a = body.indexOf('\n');
+    const b = body.indexOf('\n', a + 1);
+    const c = body.indexOf('\n', b + 1);
+    if (a < 0 || b < 0 || c < 0) return;
+    const offset = Number(body.slice(b + 1, c));
+    if (!Number.isSafeInteger(offset)) return;
+    this.#node!.deliverBroadcast({ group, except: a === 0 ? null : body.slice(0, a), text: body.slice(c + 1), recorded: { stream: body.slice(a + 1, b), offset } });
   }
 
   #askSnapshot(entry: NodeEntry): void {

@@ -48,6 +48,13 @@ export interface Bus {
   /** True while the broker is reachable. */
   readonly connected: boolean;
   readonly stats: BusStats;
+  /** The broker's name of a channel (a prefix added), for a store that publishes on the bus's channels itself. */
+  channelName?(channel: string): string;
+  /**
+   * Resolves once the bus receives the channel's messages (subscribe() was
+   * called and the broker confirmed it); at once when it already does.
+   */
+  whenSubscribed?(channel: string): Promise<void>;
   /** Stops: unsubscribes everything, leaves the application's clients connected (they are the application's). */
   close(): Promise<void>;
 }

@@ -81,6 +81,8 @@ export class RedisBus implements Bus {
   /** Commands in flight per channel. */
   readonly #busy = new Map<string, number>();
   readonly #counts = { published: 0, received: 0, publishFailures: 0 };
+  /** whenSubscribed() callers, by channel. */
+  readonly #subscribedWaiters = new Map<string, Array<() => void>>();
 
   constructor(options: RedisBusOptions) {
     if (options === null || typeof options !== 'object') throw new TypeError('RedisBus: options { publisher, subscriber } are required');
@@ -139,6 +141,29 @@ export class RedisBus implements Bus {
   unsubscribe(channel: string): void {
     if (this.#closed || !this.#wanted.delete(channel)) return;
     this.#reconcile(channel);
+  }
+
+  channelName(channel: string): string {
+    return this.#prefix + channel;
+  }
+
+  whenSubscribed(channel: string): Promise<void> {
+    if (this.#connected && this.#held.has(channel) && this.#wanted.has(channel)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const list = this.#subscribedWaiters.get(channel);
+      if (list === undefined) this.#subscribedWaiters.set(channel, [resolve]);
+      else list.push(resolve);
+    });
+  }
+
+  #wakeSubscribed(channels: Iterable<string>): void {
+    if (this.#subscribedWaiters.size === 0 || !this.#connected) return;
+    for (const channel of channels) {
+      const list = this.#subscribedWaiters.get(channel);
+      if (list === undefined || !this.#held.has(channel)) continue;
+      this.#subscribedWaiters.delete(channel);
+      for (const wake of list) wake();
+    }
   }
 
   async close(): Promise<void> {
@@ -219,6 +244,7 @@ export class RedisBus implements Bus {
         this.#connected = true;
         for (const waiter of this.#startWaiters.splice(0)) waiter.resolve();
         for (const channel of new Set([...this.#wanted, ...this.#held])) this.#reconcile(channel);
+        this.#wakeSubscribed(channels);
         this.#lastError = undefined;
         if (this.#reportedDown) {
           this.#reportedDown = false;
@@ -265,6 +291,7 @@ export class RedisBus implements Bus {
         if (want) this.#held.add(channel);
         else this.#held.delete(channel);
         this.#idle([channel]);
+        if (want) this.#wakeSubscribed([channel]);
         this.#reconcile(channel);
       },
       (error: unknown) => {

@@ -406,5 +406,5 @@ test('invalid recovery options throw at construction', () => {
     assert.throws(() => new WebSocketNodeServer({ recovery }), /recovery/);
   }
   const ok = new WebSocketNodeServer({ recovery: true });
-  assert.deepEqual(ok.stats.recovery, { retained: 0, resumed: 0, recovered: 0, notRecovered: 0, entries: 0, bytes: 0 });
+  assert.deepEqual(ok.stats.recovery, { retained: 0, resumed: 0, recovered: 0, notRecovered: 0, entries: 0, bytes: 0, unrecorded: 0, shared: false });
 });
