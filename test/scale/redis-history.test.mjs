@@ -201,6 +201,24 @@ for (const flavour of flavours) {
       assert.equal(Number(await raw('XLEN', `${prefix}h:all`)), 1);
     });
 
+    test('since(): an entry past maxAge counts as gone while its stream lives; the next append removes it', async () => {
+      const { history, raw, prefix } = await store({ maxAge: 60_000 });
+      const start = await history.position('all');
+      // An entry appended two maxAges ago (its id is its append time), as
+      // Redis would hold it had the stream been kept alive since.
+      const old = Date.now() - 120_000;
+      await raw('XADD', `${prefix}h:all`, `${old}-0`, 'o', '1', 't', `{"a":1,"pos":{"s":"all","e":"${start.e}","o":1}}`);
+      await raw('HSET', `${prefix}m:all`, 'o', '1');
+      assert.equal(await history.since('all', start), null);
+      assert.deepEqual(await history.since('all', { e: start.e, o: 1 }), []);
+      assert.equal(await history.publish('all', '{"a":2}', null, 'x', ''), true);
+      assert.equal(Number(await raw('XLEN', `${prefix}h:all`)), 1, 'the old entry left');
+      const [entry] = await history.since('all', { e: start.e, o: 1 });
+      assert.equal(entry.offset, 2);
+      assert.ok(entry.time > old);
+      assert.equal(history.stats.failures, 0);
+    });
+
     test('the epoch lives as long as the meta; a FLUSHALL (history lost) gives a new epoch', async () => {
       const { history, raw, prefix } = await store({ metaTtl: 60_000 });
       await history.publish('all', '{"a":1}', null, 'x', '');
