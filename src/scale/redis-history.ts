@@ -28,7 +28,7 @@ export interface RedisHistoryOptions {
   maxMessages: number;
   /** Entries older than this (ms) are gone. */
   maxAge: number;
-  /** How long (ms) a stream's epoch and last offset outlive its last append or position(). Default 24 h. */
+  /** How long (ms) a stream's epoch and last offset outlive its last append or position(). Default 24 h; at least maxAge. */
   metaTtl?: number;
 }
 
@@ -91,7 +91,8 @@ export class RedisHistory implements SharedHistory {
     this.#link = toCommandLink(client, 'RedisHistory');
     this.#prefix = prefix;
     this.limits = Object.freeze({ maxMessages: positiveInteger(maxMessages, 'maxMessages'), maxAge: positiveInteger(maxAge, 'maxAge') });
-    this.#metaTtl = positiveInteger(metaTtl, 'metaTtl');
+    // The meta outlives the entries: without it they could not be read.
+    this.#metaTtl = Math.max(positiveInteger(metaTtl, 'metaTtl'), this.limits.maxAge);
   }
 
   get stats(): SharedHistoryStats {

@@ -227,6 +227,10 @@ for (const flavour of flavours) {
       assert.ok(ttl > 1000 && ttl <= 60_000, `meta TTL ${ttl}`);
       const streamTtl = Number(await raw('PTTL', `${prefix}h:all`));
       assert.ok(streamTtl > 0 && streamTtl <= 60_000, `stream TTL ${streamTtl}`);
+      // A meta TTL below maxAge is raised to it: the entries stay readable.
+      const short = new RedisHistory({ client: (await store()).client, prefix, maxMessages: 100, maxAge: 60_000, metaTtl: 10 });
+      assert.deepEqual(await short.position('all'), before);
+      assert.ok(Number(await raw('PTTL', `${prefix}m:all`)) > 1000, 'meta TTL at least maxAge');
       const again = new RedisHistory({ client: (await store()).client, prefix, maxMessages: 100, maxAge: 60_000 });
       assert.deepEqual(await again.position('all'), before, 'another node reads the same position');
       await raw('FLUSHALL');
