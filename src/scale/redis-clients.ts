@@ -62,6 +62,12 @@ export interface Link {
   attach(events: LinkEvents): void;
   /** Removes every listener attach() added. */
   detach(): void;
+  /**
+   * Runs any command (`['EVALSHA', sha, ...]`): node-redis `sendCommand(args)`,
+   * ioredis `call(name, ...args)`. The reply is the library's own rendering
+   * of it (strings, numbers, null, arrays): the caller normalises it.
+   */
+  command(args: string[]): Promise<unknown>;
 }
 
 // The events that say a client's connection changed, per flavour. 'error'
@@ -73,8 +79,8 @@ const IOREDIS_EVENTS = ['error', 'ready', 'end', 'close', 'reconnecting'] as con
 
 type Role = 'publisher' | 'subscriber';
 
-function fail(role: Role, why: string): never {
-  throw new TypeError(`RedisBus: the ${role} ${why}`);
+function fail(role: Role, why: string, owner: string): never {
+  throw new TypeError(`${owner}: the ${role} ${why}`);
 }
 
 function hasFunctions(value: object, names: readonly string[]): boolean {
@@ -87,14 +93,15 @@ function hasFunctions(value: object, names: readonly string[]): boolean {
  * neither shape, and for a client that cannot serve `role` as it is: a
  * closed one, a node-redis client in legacy mode, and a publisher already
  * in subscriber mode (a RESP2 connection that has subscribed runs nothing
- * but (un)subscribe commands, so it cannot publish).
+ * but (un)subscribe commands, so it cannot publish). `owner` names the
+ * class in the messages.
  */
-export function toLink(client: unknown, role: Role): Link {
+export function toLink(client: unknown, role: Role, owner = 'RedisBus'): Link {
   if (client === null || typeof client !== 'object') {
-    fail(role, 'must be a node-redis (redis v4+) or ioredis client');
+    fail(role, 'must be a node-redis (redis v4+) or ioredis client', owner);
   }
   if (!hasFunctions(client, ['on', 'removeListener', 'publish', 'subscribe', 'unsubscribe'])) {
-    fail(role, 'must be a node-redis (redis v4+) or ioredis client: it lacks on/publish/subscribe/unsubscribe');
+    fail(role, 'must be a node-redis (redis v4+) or ioredis client: it lacks on/publish/subscribe/unsubscribe', owner);
   }
   const record = client as Record<string, unknown>;
   if (typeof record.isOpen === 'boolean' && typeof record.isReady === 'boolean') {
@@ -102,24 +109,35 @@ export function toLink(client: unknown, role: Role): Link {
     // (the promise one moves to client.v4, which has no events).
     // (Reading client.v4 outside legacy mode throws: the option says it.)
     const options = record.options as { legacyMode?: unknown } | undefined;
-    if (options?.legacyMode === true) fail(role, 'is a node-redis client in legacyMode, which is not supported');
-    if (!record.isOpen) fail(role, 'is not connected: call its connect() first (the application owns its clients)');
+    if (options?.legacyMode === true) fail(role, 'is a node-redis client in legacyMode, which is not supported', owner);
+    if (!record.isOpen) fail(role, 'is not connected: call its connect() first (the application owns its clients)', owner);
     if (role === 'publisher' && record.isPubSubActive === true && !isResp3(record)) {
-      fail(role, 'is in subscriber mode and cannot publish: give the bus two connections (client.duplicate())');
+      fail(role, 'is in subscriber mode and cannot publish: give the bus two connections (client.duplicate())', owner);
     }
     return nodeRedisLink(client as NodeRedisClientLike);
   }
   if (typeof record.status === 'string') {
-    if (record.status === 'end') fail(role, 'has ended (quit() or disconnect() was called)');
+    if (record.status === 'end') fail(role, 'has ended (quit() or disconnect() was called)', owner);
     // lazyConnect: nothing would ever connect it (the bus sends no command before 'ready').
-    if (record.status === 'wait') fail(role, 'is not connected: call its connect() first (the application owns its clients)');
+    if (record.status === 'wait') fail(role, 'is not connected: call its connect() first (the application owns its clients)', owner);
     const condition = record.condition as { subscriber?: unknown } | null | undefined;
     if (role === 'publisher' && condition?.subscriber) {
-      fail(role, 'is in subscriber mode and cannot publish: give the bus two connections (client.duplicate())');
+      fail(role, 'is in subscriber mode and cannot publish: give the bus two connections (client.duplicate())', owner);
     }
     return ioRedisLink(client as IoRedisClientLike);
   }
-  return fail(role, 'must be a node-redis (redis v4+) or ioredis client: neither isOpen/isReady nor status found');
+  return fail(role, 'must be a node-redis (redis v4+) or ioredis client: neither isOpen/isReady nor status found', owner);
+}
+
+/**
+ * A link that also runs arbitrary commands (scripts, streams, hashes):
+ * the client must have node-redis's `sendCommand` or ioredis's `call`.
+ */
+export function toCommandLink(client: unknown, owner: string): Link {
+  const link = toLink(client, 'publisher', owner);
+  const name = link.flavour === 'node-redis' ? 'sendCommand' : 'call';
+  if (!hasFunctions(client as object, [name])) fail('publisher', `lacks ${name}(), which runs the commands it needs`, owner);
+  return link;
 }
 
 /** node-redis v5+ over RESP3 may publish on a connection that subscribes. */
@@ -139,6 +157,15 @@ function command(run: () => Promise<unknown>): Promise<unknown> {
   } catch (error) {
     return Promise.reject(error);
   }
+}
+
+// The generic command entry points, checked by toCommandLink (the
+// exported client shapes do not require them: a bus does not use them).
+interface NodeRedisCommander {
+  sendCommand(args: string[]): Promise<unknown>;
+}
+interface IoRedisCommander {
+  call(name: string, ...args: string[]): Promise<unknown>;
 }
 
 type Attached = Array<[string, RedisEventListener]>;
@@ -174,6 +201,7 @@ function nodeRedisLink(client: NodeRedisClientLike): Link {
     // With the listener given, node-redis removes only the bus's listener,
     // and sends UNSUBSCRIBE only for channels no other listener wants.
     unsubscribe: (channels) => command(() => client.unsubscribe(channels, listener)),
+    command: (args) => command(() => (client as unknown as NodeRedisCommander).sendCommand(args)),
     attach(events) {
       if (sink) return;
       sink = events;
@@ -195,6 +223,7 @@ function ioRedisLink(client: IoRedisClientLike): Link {
     publish: (channel, payload) => command(() => client.publish(channel, payload)),
     subscribe: (channels) => command(() => client.subscribe(...channels)),
     unsubscribe: (channels) => command(() => client.unsubscribe(...channels)),
+    command: ([name, ...args]) => command(() => (client as unknown as IoRedisCommander).call(name!, ...args)),
     attach(events) {
       if (sink) return;
       sink = events;
