@@ -146,8 +146,8 @@ export class RecoveryStore {
 
 /**
  * Merges the gaps of several streams (each in offset order) into the order
- * they were appended in, by the store's clock; a stream's own order is kept
- * whatever the clock did.
+ * they were appended in (the store's sequence); a stream's own order is
+ * kept in any case.
  */
 export function mergeGaps(lists: readonly (readonly SharedEntry[])[]): SharedEntry[] {
   const out: SharedEntry[] = [];
@@ -156,7 +156,7 @@ export function mergeGaps(lists: readonly (readonly SharedEntry[])[]): SharedEnt
     let pick = -1;
     for (let i = 0; i < lists.length; i++) {
       const entry = lists[i]![heads[i]!];
-      if (entry !== undefined && (pick < 0 || entry.time < lists[pick]![heads[pick]!]!.time)) pick = i;
+      if (entry !== undefined && (pick < 0 || entry.seq < lists[pick]![heads[pick]!]!.seq)) pick = i;
     }
     if (pick < 0) return out;
     out.push(lists[pick]![heads[pick]!++]!);

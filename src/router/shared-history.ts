@@ -20,6 +20,8 @@ export interface SharedEntry {
   readonly except: string | null;
   /** When it was appended (ms since the epoch, the store's clock). */
   readonly time: number;
+  /** The store's order of appends over every stream: gaps of several streams merge by it. */
+  readonly seq: number;
 }
 
 /**

@@ -8,6 +8,8 @@
 //
 // Keys: a stream `h:<name>` (a Redis Stream, auto ids, so an entry's id is
 // the Redis clock at append: `<ms>-<seq>`) with the fields `o` (offset),
+// `q` (the store's sequence `q`, one counter over every stream: the order
+// of appends across streams),
 // `t` (the text with its pos) and, for a push that leaves a session out,
 // `x` (that session's id); its meta `m:<name>`, a hash {e: epoch, o: last
 // offset}; a session's record `s:<id>`, a hash {node, state, hash,
@@ -43,7 +45,7 @@ function script(body: string): Script {
 // stay valid, that long).
 const AGE_BATCH = 100;
 const APPEND = `
-local function append(skey, mkey, at)
+local function append(skey, mkey, qkey, at)
   local e = redis.call('HGET', mkey, 'e')
   if not e then
     e = ARGV[at]
@@ -53,11 +55,13 @@ local function append(skey, mkey, at)
   local text = ARGV[at + 1]
   local full = string.sub(text, 1, -2) .. ',"pos":{"s":' .. ARGV[at + 2] .. ',"e":"' .. e .. '","o":' .. o .. '}}'
   local except = ARGV[at + 3]
+  -- One order over every stream of the store: gaps of several streams merge by it.
+  local q = string.format('%d', redis.call('INCR', qkey))
   local id
   if except == '' then
-    id = redis.call('XADD', skey, 'MAXLEN', ARGV[at + 4], '*', 'o', o, 't', full)
+    id = redis.call('XADD', skey, 'MAXLEN', ARGV[at + 4], '*', 'o', o, 'q', q, 't', full)
   else
-    id = redis.call('XADD', skey, 'MAXLEN', ARGV[at + 4], '*', 'o', o, 't', full, 'x', string.sub(except, 2))
+    id = redis.call('XADD', skey, 'MAXLEN', ARGV[at + 4], '*', 'o', o, 'q', q, 't', full, 'x', string.sub(except, 2))
   end
   local before = tonumber(string.match(id, '^(%d+)')) - tonumber(ARGV[at + 5])
   if before >= 0 then
@@ -70,22 +74,22 @@ local function append(skey, mkey, at)
   end
   redis.call('PEXPIRE', skey, ARGV[at + 5])
   redis.call('PEXPIRE', mkey, ARGV[at + 6])
-  return o, e, id, full
+  return o, e, id, full, q
 end
 `;
 
-/** KEYS: stream, meta. ARGV: channel, head, then append's. Publishes `head .. offset .. "\n" .. text`. */
+/** KEYS: stream, meta, sequence. ARGV: channel, head, then append's. Publishes `head .. offset .. "\n" .. text`. */
 export const PUBLISH = script(`${APPEND}
-local o, e, id, full = append(KEYS[1], KEYS[2], 3)
+local o, e, id, full = append(KEYS[1], KEYS[2], KEYS[3], 3)
 redis.call('PUBLISH', ARGV[1], ARGV[2] .. o .. '\\n' .. full)
 return o
 `);
 
-/** KEYS: stream, meta, record. ARGV: node, then append's. -> nil unless the record names the node, else offset, epoch, id, text. */
+/** KEYS: stream, meta, record, sequence. ARGV: node, then append's. -> nil unless the record names the node, else offset, epoch, id, text, sequence. */
 export const APPEND_OWNED = script(`${APPEND}
 if redis.call('HGET', KEYS[3], 'node') ~= ARGV[1] then return false end
-local o, e, id, full = append(KEYS[1], KEYS[2], 2)
-return {o, e, id, full}
+local o, e, id, full, q = append(KEYS[1], KEYS[2], KEYS[4], 2)
+return {o, e, id, full, q}
 `);
 
 /** KEYS: meta. ARGV: candidate epoch, meta TTL. -> epoch, last offset. */
@@ -101,7 +105,7 @@ return redis.call('HMGET', KEYS[1], 'e', 'o')
 // leave), so XREVRANGE + - COUNT n reads them newest first; they are all
 // there when n came back and the oldest of them is `from + 1`. An entry of
 // maxAge or more counts as gone even before an append trims it.
-/** KEYS: stream, meta. ARGV: epoch, from, maxMessages, maxAge. -> nil, or flat [id, offset, except ('' none, '=' .. id), text]... oldest first. */
+/** KEYS: stream, meta. ARGV: epoch, from, maxMessages, maxAge. -> nil, or flat [id, offset, except ('' none, '=' .. id), text, sequence]... oldest first. */
 export const SINCE = script(`
 local m = redis.call('HMGET', KEYS[2], 'e', 'o')
 if not m[1] or m[1] ~= ARGV[1] then return false end
@@ -119,9 +123,9 @@ local out = {}
 for i = n, 1, -1 do
   local id = r[i][1]
   local f = r[i][2]
-  local o, x, text = nil, '', nil
+  local o, x, text, q = nil, '', nil, '0'
   for k = 1, #f, 2 do
-    if f[k] == 'o' then o = f[k + 1] elseif f[k] == 't' then text = f[k + 1] elseif f[k] == 'x' then x = '=' .. f[k + 1] end
+    if f[k] == 'o' then o = f[k + 1] elseif f[k] == 't' then text = f[k + 1] elseif f[k] == 'x' then x = '=' .. f[k + 1] elseif f[k] == 'q' then q = f[k + 1] end
   end
   if not o or not text then return false end
   if i == n then
@@ -132,6 +136,7 @@ for i = n, 1, -1 do
   out[#out + 1] = o
   out[#out + 1] = x
   out[#out + 1] = text
+  out[#out + 1] = q
 end
 return out
 `);

@@ -101,18 +101,18 @@ export class RedisHistory implements SharedHistory {
 
   publish(stream: string, text: string, except: string | null, channel: string, head: string): Promise<boolean> {
     return this.#guard(false, async () => {
-      await this.#run(PUBLISH, this.#streamKeys(stream), [channel, head, ...this.#appendArgs(stream, text, except)]);
+      await this.#run(PUBLISH, [...this.#streamKeys(stream), this.#seqKey], [channel, head, ...this.#appendArgs(stream, text, except)]);
       return true;
     });
   }
 
   appendOwned(stream: string, text: string, session: string, node: string): Promise<SharedEntry | null> {
     return this.#guard(null, async () => {
-      const keys = [...this.#streamKeys(stream), this.#recordKey(session)];
+      const keys = [...this.#streamKeys(stream), this.#recordKey(session), this.#seqKey];
       const reply = await this.#run(APPEND_OWNED, keys, [node, ...this.#appendArgs(stream, text, null)]);
       if (reply === null) return null;
-      const [o, e, id, full] = array(reply);
-      return { stream, offset: integer(o), epoch: str(e), text: str(full), except: null, time: idTime(id) };
+      const [o, e, id, full, q] = array(reply);
+      return { stream, offset: integer(o), epoch: str(e), text: str(full), except: null, time: idTime(id), seq: integer(q) };
     });
   }
 
@@ -132,7 +132,7 @@ export class RedisHistory implements SharedHistory {
       if (reply === null) return null;
       const flat = array(reply);
       const entries: SharedEntry[] = [];
-      for (let i = 0; i + 3 < flat.length; i += 4) {
+      for (let i = 0; i + 4 < flat.length; i += 5) {
         const x = str(flat[i + 2]);
         entries.push({
           stream,
@@ -141,6 +141,7 @@ export class RedisHistory implements SharedHistory {
           text: str(flat[i + 3]),
           except: x === '' ? null : x.slice(1),
           time: idTime(flat[i]),
+          seq: integer(flat[i + 4]),
         });
       }
       return entries;
@@ -192,6 +193,11 @@ export class RedisHistory implements SharedHistory {
     } catch {
       this.#failures++;
     }
+  }
+
+  /** The store's one sequence over every stream's appends. */
+  get #seqKey(): string {
+    return `${this.#prefix}q`;
   }
 
   #streamKeys(stream: string): string[] {

@@ -13,6 +13,7 @@ export class MemoryHistory {
   records = new Map();
   calls = {};
   up = true;
+  seq = 0;
   stats = { failures: 0 };
 
   constructor(broker, limits = { maxMessages: 1000, maxAge: 120_000 }) {
@@ -47,7 +48,7 @@ export class MemoryHistory {
     const s = this.#stream(stream);
     const offset = ++s.o;
     const full = `${text.slice(0, -1)},"pos":{"s":${JSON.stringify(stream)},"e":"${s.e}","o":${offset}}}`;
-    const entry = { stream, offset, epoch: s.e, text: full, except, time: Date.now() };
+    const entry = { stream, offset, epoch: s.e, text: full, except, time: Date.now(), seq: ++this.seq };
     s.entries.push(entry);
     if (s.entries.length > this.limits.maxMessages) s.entries.shift();
     return entry;

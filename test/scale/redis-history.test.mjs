@@ -148,6 +148,12 @@ for (const flavour of flavours) {
       assert.deepEqual(entries.map((e) => e.offset), Array.from({ length: 20 }, (_, i) => i + 1));
       assert.ok(entries.every((e) => e.epoch === start.e && e.stream === GROUP && Number.isSafeInteger(e.time) && e.time > 0));
       assert.deepEqual(got, entries.map((e) => `H|${e.offset}\n${e.text}`), 'published in offset order, with the stored text');
+      // One sequence over every stream: an append to another stream in between takes the next number.
+      assert.ok(entries.every((e, i) => i === 0 || e.seq === entries[i - 1].seq + 1), 'consecutive sequence numbers');
+      await a.history.publish('other', '{"z":1}', null, channel, 'H|');
+      await a.history.publish(GROUP, '{"z":2}', null, channel, 'H|');
+      const [last] = await a.history.since(GROUP, { e: start.e, o: 20 });
+      assert.equal(last.seq, entries[19].seq + 2, 'the other stream took the number between');
       for (const entry of entries) {
         const parsed = JSON.parse(entry.text);
         assert.deepEqual(parsed.pos, { s: GROUP, e: start.e, o: entry.offset });
@@ -155,7 +161,7 @@ for (const flavour of flavours) {
         assert.ok(sent.includes(JSON.stringify(rest)), 'the text is kept as it was, pos last');
         assert.equal(entry.except, parsed.n % 3 ? null : `sess ${parsed.n}`);
       }
-      assert.deepEqual(await b.history.position(GROUP), { e: start.e, o: 20 });
+      assert.deepEqual(await b.history.position(GROUP), { e: start.e, o: 21 });
       // Another stream numbers from 1 on its own epoch.
       assert.equal(await a.history.publish('all', '{"x":1}', null, channel, 'H|'), true);
       const all = await a.history.position('all');
