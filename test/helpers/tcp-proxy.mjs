@@ -28,7 +28,30 @@ export class TcpProxy {
     return `ws://127.0.0.1:${this.port}`;
   }
 
+  /** Points new connections at another port (a client that reconnects lands on another server). */
+  retarget(port) {
+    this.#target = port;
+  }
+
+  /** New connections wait (accepted, not forwarded) until release(): the client sees no server meanwhile. */
+  pause() {
+    this.#held ??= [];
+  }
+
+  release() {
+    const held = this.#held ?? [];
+    this.#held = null;
+    for (const client of held) if (!client.destroyed) this.#accept(client);
+  }
+
+  #held = null;
+
   #accept(client) {
+    if (this.#held !== null) {
+      this.#held.push(client);
+      client.on('error', () => client.destroy());
+      return;
+    }
     const upstream = net.connect(this.#target, '127.0.0.1');
     const pair = { client, upstream, blackholed: false };
     this.pairs.add(pair);
@@ -65,6 +88,8 @@ export class TcpProxy {
   }
 
   async close() {
+    for (const client of this.#held ?? []) client.destroy();
+    this.#held = null;
     this.cut();
     await new Promise((resolve) => this.#server.close(resolve));
   }
