@@ -1,127 +1,37 @@
-// Session recovery in one process (docs/server.md, "Session recovery"). With
-// the `recovery` option, every session of our protocol gets a resume token
-// and a record of where it started receiving each of its streams (./history.ts).
-// When its connection drops without a deliberate close, the session is
-// RETAINED: out of every delivery index, its groups and alias kept, for
-// `maxDisconnection` ms. A client that comes back with the token (and the
-// last position it received on each stream) gets the same session back and,
-// when every stream's gap is still in history, the missed pushes: all or
-// nothing, in their original order, before anything newer.
+// Session recovery (docs/server.md, "Session recovery"). With the
+// `recovery` option, every session of our protocol gets a resume token and
+// a record of where it started receiving each of its streams. When its
+// connection drops without a deliberate close, the session is RETAINED: out
+// of every delivery index, its groups and alias kept, for `maxDisconnection`
+// ms. A client that comes back with the token (and the last position it
+// received on each stream) gets the same session back and, when every
+// stream's gap is still in history, the missed pushes: all or nothing, in
+// their original order, before anything newer (./gaps.ts, ./replays.ts).
+// The history is this process's (./history.ts), or, with the Redis adapter,
+// a store every node shares (./recovery-store.ts): then a session can also
+// be taken back on another node, or by the next process after this one
+// stopped.
 //
 // Resuming runs in two steps around the auth reply: resume() decides and
 // attaches the session to the new connection without indexing it, and
 // flush(), once the reply is written, writes the gap, then the pushes that
-// arrived meanwhile (queued here), and only then indexes the session for
-// live pushes. So nothing newer can overtake the replay, even if the
-// history store one day answers asynchronously.
+// arrived meanwhile, and only then indexes the session for live pushes.
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ResumeRequest } from './commands.js';
 import type { HistoryEntry, HistoryStore, StreamPosition } from './history.js';
 import { MemoryHistory } from './history.js';
 import type { Peer } from './registry.js';
-import { mergeGaps, RecoveryStore, type Start } from './recovery-store.js';
+import { localGap, sharedGap } from './gaps.js';
+import { Replays, writeReplay } from './replays.js';
+import { ALL_STREAM, groupStream, userStream, type Entry, type Fate, type RecoveryHost, type Replay, type Track } from './recovery-types.js';
+import { RecoveryStore, type Start } from './recovery-store.js';
 import type { Session } from './session.js';
-import type { SessionRecord, SharedEntry, SharedHistory } from './shared-history.js';
+import type { SharedHistory } from './shared-history.js';
 import type { RecoveryOptions, RecoveryStats } from './types.js';
 
+export { ALL_STREAM, groupStream, userStream, type Fate, type RecoveryHost, type Track } from './recovery-types.js';
 
-/** What recovery needs from the router. */
-export interface RecoveryHost {
-  /** True while the server shuts down: nothing is retained then. */
-  readonly closing: boolean;
-  /** The live connection of a session, if it has one. */
-  connectionOf(session: Session<unknown>): Peer | undefined;
-  /** Drops a live connection at once (a half-open one, superseded by a resume); runs the close path. */
-  dropConnection(peer: Peer): void;
-  /** The replay is written: index the session for live pushes and announce it. */
-  attach(peer: Peer, recovered: boolean): void;
-  /** The session ended for good: runs onConnectionClose. */
-  ended(session: Session<unknown>, code: number, reason: string): void;
-  /** Keeps (and gives back) the node's interest in a retained session's groups. */
-  hold(group: string): void;
-  release(group: string): void;
-  /** Writes a push to a live connection (through the backpressure gate). */
-  write(peer: Peer, text: string): boolean;
-  /** A session object for a record another node (or an earlier process) saved; not live. */
-  restore(id: string, record: SessionRecord): Session<unknown>;
-  /** Shared store only: the node that held a session this node took lets go of it. */
-  moved(id: string, node: string): void;
-  /** Shared store only: resolves once this node receives a group's broadcasts (null: everyone's). */
-  interested(group: string | null): Promise<void>;
-  /** Milliseconds left before a session's own expiry (refresh), null without one. */
-  expiryOf(session: Session<unknown>): number | null;
-  /** Reports a session whose data cannot be saved for another node (not JSON). */
-  unsaved(session: Session<unknown>, error: unknown): void;
-}
-
-/** What a closed connection's session becomes (./router.ts runs onConnectionClose for 'ended' only). */
-export type Fate = 'retained' | 'ended' | 'handed';
-
-export interface Track {
-  readonly session: Session<unknown>;
-  hash: Buffer;
-  state: 'live' | 'retained' | 'claimed';
-  /** Where the session started receiving each stream it receives. */
-  readonly starts: Map<string, Start>;
-  /** The streams it holds a reference on (their metadata is kept meanwhile). */
-  readonly refs: Set<string>;
-  timer: NodeJS.Timeout | null;
-  /** The alias reserved while retained. */
-  reserved: string | null;
-  /** The groups whose interest is held while retained. */
-  held: string[];
-  expires: number;
-  code: number;
-  reason: string;
-  /** Taken by another node (shared store): it leaves here without onConnectionClose. */
-  moved?: boolean;
-}
-
-/** What a push is to a replay: its stream, offset and text. */
-type Entry = Pick<HistoryEntry, 'stream' | 'offset' | 'text' | 'except'>;
-
-interface Replay {
-  readonly id: string;
-  readonly streams: ReadonlySet<string>;
-  gap: Entry[];
-  /** Pushes appended since the decision, in order. */
-  readonly queue: Entry[];
-  recovered: boolean;
-  /** Groups whose interest is held until the session is indexed. */
-  readonly held: string[];
-  /** Per stream, the offset the client has (recovered) and then the last one written. */
-  readonly after: Map<string, number>;
-}
-
-/** How long a resume waits for this node's subscriptions to a session's groups. */
-const INTEREST_WAIT = 3000;
-
-/** Whether `promise` settles (fulfilled) within `ms`. */
-function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    promise.then(
-      () => {
-        clearTimeout(timer);
-        resolve(true);
-      },
-      () => {
-        clearTimeout(timer);
-        resolve(false);
-      },
-    );
-  });
-}
-
-/** The position the client says it has on a stream (an own property only). */
-function clientPosition(positions: Record<string, StreamPosition>, stream: string): StreamPosition | undefined {
-  return Object.hasOwn(positions, stream) ? positions[stream] : undefined;
-}
-
-export const ALL_STREAM = 'all';
-export const groupStream = (group: string): string => `g:${group}`;
-export const userStream = (id: string): string => `u:${id}`;
 
 const sha256 = (token: string): Buffer => createHash('sha256').update(token).digest();
 
@@ -133,7 +43,7 @@ export class Recovery {
   /** Every session of our protocol, live or retained, by id. */
   readonly #tracks = new Map<string, Track>();
   readonly #aliases = new Map<string, number>();
-  readonly #replaying = new Map<Peer, Replay>();
+  readonly #replays = new Replays();
   #retained = 0;
   #sweeper: NodeJS.Timeout | null;
 
@@ -167,8 +77,7 @@ export class Recovery {
 
   /** A recorded push is delivered: sessions being resumed that receive its stream get it after their replay. */
   observe(entry: Entry): void {
-    if (this.#replaying.size === 0) return;
-    for (const r of this.#replaying.values()) if (r.streams.has(entry.stream) && r.id !== entry.except) r.queue.push(entry);
+    this.#replays.observe(entry);
   }
 
   /**
@@ -264,8 +173,7 @@ export class Recovery {
    * and its end is not this process's to report.
    */
   closed(peer: Peer, code: number, reason: string): Fate {
-    const r = this.#replaying.get(peer);
-    this.#replaying.delete(peer);
+    const r = this.#replays.take(peer);
     if (r !== undefined) this.#releaseAll(r.held);
     const t = this.#tracks.get(peer.session!.id);
     if (t === undefined) return 'ended';
@@ -451,8 +359,8 @@ export class Recovery {
     t.starts.clear();
     this.#sync(t);
     const r: Replay = { id: session.id, streams: new Set(streams), gap: [], queue: [], recovered: false, held, after: new Map() };
-    this.#replaying.set(peer, r);
-    const gap = this.shared === null ? this.#localGap(session, streams, positions, starts, r.after) : await this.#sharedGap(session, streams, positions, starts, r.after);
+    this.#replays.add(peer, r);
+    const gap = this.shared === null ? localGap(this.history, session, streams, positions, starts, r.after) : await sharedGap(this.shared, this.#host, session, streams, positions, starts, r.after);
     r.recovered = gap !== null;
     r.gap = gap ?? [];
     if (gap === null) r.after.clear();
@@ -463,60 +371,17 @@ export class Recovery {
     return { token, recovered: r.recovered };
   }
 
-  #localGap(session: Session<unknown>, streams: string[], positions: Record<string, StreamPosition>, starts: Map<string, Start>, after: Map<string, number>): HistoryEntry[] | null {
-    const now = Date.now();
-    const gap: HistoryEntry[] = [];
-    for (const stream of streams) {
-      const from = startOf(clientPosition(positions, stream), starts.get(stream) as StreamPosition | undefined) ?? this.history.position(stream, now);
-      const missed = this.history.since(stream, from, now);
-      if (missed === null) return null;
-      after.set(stream, from.o);
-      for (const entry of missed) if (entry.except !== session.id) gap.push(entry);
-    }
-    return gap.sort((a, b) => a.seq - b.seq);
-  }
-
-  async #sharedGap(session: Session<unknown>, streams: string[], positions: Record<string, StreamPosition>, starts: Map<string, Start>, after: Map<string, number>): Promise<SharedEntry[] | null> {
-    const shared = this.shared!;
-    // This node must receive the session's broadcasts before the gap is read, so nothing falls between the two.
-    const interest = Promise.all([null, ...session.groups].map((group) => this.#host.interested(group)));
-    if (!(await settlesWithin(interest, INTEREST_WAIT))) return null;
-    const lists = await Promise.all(
-      streams.map(async (stream) => {
-        const from = startOf(clientPosition(positions, stream), (await starts.get(stream)) ?? undefined);
-        if (from === undefined) return null;
-        after.set(stream, from.o);
-        return shared.since(stream, from);
-      }),
-    );
-    if (lists.some((list) => list === null)) return null;
-    return mergeGaps(lists as SharedEntry[][]).filter((entry) => entry.except !== session.id);
-  }
-
   /** After the auth reply: writes the replay and what came meanwhile, then lets live pushes in. */
   flush(peer: Peer): void {
-    const r = this.#replaying.get(peer);
+    const r = this.#replays.take(peer);
     if (r === undefined) return;
-    this.#replaying.delete(peer);
-    if (peer.state !== 'open') {
-      this.#releaseAll(r.held);
-      return;
+    if (peer.state === 'open') {
+      writeReplay(peer, r);
+      this.#host.attach(peer, r.recovered);
     }
-    // Written past the push gate, like answers: the core's hard bound still applies.
-    // A queued push the gap holds already (a shared store read after it arrived) is written once.
-    const last = r.after;
-    for (const entry of r.gap) {
-      peer.ws.send(entry.text);
-      last.set(entry.stream, entry.offset);
-    }
-    for (const entry of r.queue) {
-      if (entry.offset <= (last.get(entry.stream) ?? 0)) continue;
-      peer.ws.send(entry.text);
-      last.set(entry.stream, entry.offset);
-    }
-    this.#host.attach(peer, r.recovered);
     this.#releaseAll(r.held);
   }
+
 
   /**
    * Shutdown: every retained session ends; with a shared store, they stay
@@ -569,16 +434,4 @@ export function recoveryStats(recovery: Recovery | null): RecoveryStats {
   if (recovery === null) return { retained: 0, resumed: 0, recovered: 0, notRecovered: 0, entries: 0, bytes: 0, unrecorded: 0, shared: false };
   const { entries, bytes } = recovery.history.stats;
   return { retained: recovery.retained, ...recovery.counters, entries, bytes, shared: recovery.shared !== null };
-}
-
-/**
- * Where a stream's gap starts: the client's position, but never before the
- * point the session started receiving the stream (a client's old position
- * must not reveal what was sent while it was out of a group).
- */
-function startOf(client: StreamPosition | undefined, start: StreamPosition | null | undefined): StreamPosition | undefined {
-  if (start === null) start = undefined;
-  if (client === undefined) return start;
-  if (start !== undefined && start.e === client.e && start.o > client.o) return start;
-  return client;
 }
