@@ -76,8 +76,8 @@ async function startNodeProcess(settings, label, conns) {
   }
 }
 
-export async function startSingle(conns) {
-  const n = await startNodeProcess({ adapter: 'none' }, 'scale single', conns);
+export async function startSingle(conns, recovery = false) {
+  const n = await startNodeProcess({ adapter: 'none', recovery }, 'scale single', conns);
   return { nodes: [n.node], extra: [], client: n.client, close: () => stopChild(n.c) };
 }
 
@@ -98,9 +98,9 @@ export async function startCluster(conns, workers = 2) {
   }
 }
 
-export async function startRedisNodes(conns, redis, prefix, count = 2) {
+export async function startRedisNodes(conns, redis, prefix, count = 2, recovery = false) {
   const started = await Promise.allSettled(
-    Array.from({ length: count }, (_, i) => startNodeProcess({ adapter: 'redis', redisUrl: redis.url, prefix }, `redis node ${i}`, conns)),
+    Array.from({ length: count }, (_, i) => startNodeProcess({ adapter: 'redis', redisUrl: redis.url, prefix, recovery }, `redis node ${i}`, conns)),
   );
   const ok = started.filter((s) => s.status === 'fulfilled').map((s) => s.value);
   const close = () => Promise.all(ok.map((n) => stopChild(n.c)));

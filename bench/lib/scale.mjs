@@ -24,7 +24,10 @@ import { startSingle, startCluster, startRedisNodes, startRedis, procCpu, setPro
 export const SCALE_TOPOLOGIES = [
   { id: 'single', label: 'one process (no adapter)', nodes: 1, baseline: true },
   { id: 'cluster', label: 'node:cluster: primary + 2 workers', nodes: 2 },
-  { id: 'redis', label: 'Redis: 2 processes + redis-server', nodes: 2 },
+  { id: 'redis', label: 'Redis: 2 processes + redis-server', nodes: 2, redis: true },
+  // Session recovery on: history in memory (one process) and in Redis Streams (two processes).
+  { id: 'single-recovery', label: 'one process, recovery on (history in memory)', nodes: 1, recovery: true },
+  { id: 'redis-recovery', label: 'Redis: 2 processes, recovery on (history in Redis)', nodes: 2, redis: true, recovery: true },
 ];
 
 const sizeLabel = (n) => (n >= 1024 && n % 1024 === 0 ? `${n / 1024} KiB` : `${n} B`);
@@ -40,7 +43,7 @@ export async function runScale({ opts, log, attempt, addRow, connectAll, closeAl
   const lat = new Map(); // `${topology}|${same|cross}` -> samples
   const { redis, reason } = await startRedis();
   if (!redis) skipped.push({ kind: 'scale', target: 'redis', reason });
-  const topologies = SCALE_TOPOLOGIES.filter((t) => t.id !== 'redis' || redis);
+  const topologies = SCALE_TOPOLOGIES.filter((t) => !t.redis || redis);
   try {
     for (let r = 0; r < opts.rounds; r++) {
       for (const t of rotate(topologies, r)) {
@@ -54,10 +57,11 @@ export async function runScale({ opts, log, attempt, addRow, connectAll, closeAl
   addRows();
 
   async function start(t, r) {
-    if (t.id === 'single') return startSingle(conns);
+    const recovery = t.recovery === true;
+    if (t.id === 'single' || t.id === 'single-recovery') return startSingle(conns, recovery);
     if (t.id === 'cluster') return startCluster(conns, t.nodes);
-    // A prefix per round: nothing of an earlier round's nodes is heard.
-    return startRedisNodes(conns, redis, `bench${r}:`, t.nodes);
+    // A prefix per round (and deployment): nothing of an earlier round's nodes is heard.
+    return startRedisNodes(conns, redis, `bench${r}${recovery ? 'r' : ''}:`, t.nodes, recovery);
   }
 
   async function nodeCounts(topo) {
@@ -110,7 +114,8 @@ export async function runScale({ opts, log, attempt, addRow, connectAll, closeAl
       }
       await closeAll();
       await waitCounts(topo, topo.nodes.map(() => 0), 3000);
-      const pairs = topo.nodes.length > 1 ? ['same', 'cross'] : ['same'];
+      // Private-message latency: measured for the deployments without recovery only.
+      const pairs = t.recovery ? [] : topo.nodes.length > 1 ? ['same', 'cross'] : ['same'];
       for (const where of rotate(pairs, r)) {
         const l = await latencyOnce(topo, where, `${t.id}${r}`);
         const k = `${t.id}|${where}`;
@@ -235,9 +240,9 @@ export async function runScale({ opts, log, attempt, addRow, connectAll, closeAl
             delivered: s.map((x) => x.delivered),
             // medians per process: [sending node, other node(s)..., primary]
             processPerMsg: s[0].processPerMsg.map((_, i) => med(s.map((x) => x.processPerMsg[i]))),
-            redisPerMsg: t.id === 'redis' ? summarize(s.map((x) => x.redisPerMsg)) : null,
-            redisStatUs: t.id === 'redis' ? s.map((x) => x.redisStatUs) : null,
-            redisSchedUs: t.id === 'redis' ? s.map((x) => x.redisSchedUs) : null,
+            redisPerMsg: t.redis ? summarize(s.map((x) => x.redisPerMsg)) : null,
+            redisStatUs: t.redis ? s.map((x) => x.redisStatUs) : null,
+            redisSchedUs: t.redis ? s.map((x) => x.redisSchedUs) : null,
           },
           ok: complete,
           notes: complete ? 'all delivered' : 'INCOMPLETE',

@@ -5,6 +5,8 @@
 //   adapter 'cluster'  createClusterAdapter(), in a node:cluster worker
 //   adapter 'redis'    createRedisAdapter() over two connected clients of
 //                      the `redis` package (dev dependency), at `redisUrl`
+// `recovery: true` turns session recovery on (history in memory, or in
+// Redis Streams with the Redis adapter).
 // The server is attached to its own http server, which listens with
 // `exclusive: true`: in a cluster worker that gives each worker a port of its
 // own instead of node:cluster's shared one, so the benchmark decides which
@@ -60,7 +62,7 @@ async function createAdapter({ adapter, redisUrl, prefix }) {
   throw new Error(`unknown adapter ${adapter}`);
 }
 
-export async function start({ host, port, adapter = 'none', redisUrl, prefix }) {
+export async function start({ host, port, adapter = 'none', redisUrl, prefix, recovery = false }) {
   const { WebSocketNodeServer } = await import(oursEntry);
   const made = await createAdapter({ adapter, redisUrl, prefix });
   const http = createServer();
@@ -69,6 +71,8 @@ export async function start({ host, port, adapter = 'none', redisUrl, prefix }) 
     heartbeatInterval: 0,
     rateLimit: false,
     adapter: made.adapter,
+    // With the Redis adapter, the history lives in Redis Streams.
+    recovery,
   });
   server.onAuthentication((credentials, startSession, respond) => {
     const alias = typeof credentials.alias === 'string' ? credentials.alias : null;
@@ -95,6 +99,8 @@ export async function start({ host, port, adapter = 'none', redisUrl, prefix }) 
     // Every client receives the envelope, not the bare message.
     payloadLength(mode, size, binary) {
       if (binary) return -1; // a Buffer travels as JSON, not byte for byte
+      // With recovery, each message also carries its stream position, whose length grows with the offset.
+      if (recovery) return -1;
       const data = 'x'.repeat(size); // the bench's messages are ASCII: no escapes
       return Buffer.byteLength(JSON.stringify({ type: 'event', event: EVENT, group: null, data }));
     },
