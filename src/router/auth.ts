@@ -124,7 +124,7 @@ function run(router: AuthHost, peer: Peer, credentials: unknown, resume: ResumeR
         if (session.expiresIn !== null) answer.expiresIn = session.expiresIn;
         if (recovery !== null) {
           // A session that ended at once (its client left meanwhile) is not kept.
-          const token = session.connected ? recovery.start(session) : '';
+          const token = session.connected ? recovery.takeToken(session) : '';
           Object.assign(answer, { resumed: false, recovered: false, recovery: { token, ttl: recovery.options.maxDisconnection } });
         }
         resolve(ok(answer));

@@ -43,6 +43,8 @@ export class RecoveryStore {
   readonly #inflight = new Set<Promise<unknown>>();
   /** Sessions whose record is being saved, and whether another save is due after it. */
   readonly #saving = new Map<string, boolean>();
+  /** Per session, the save in flight: a push to it waits, since the store takes a push only for a saved holder. */
+  readonly #barriers = new Map<string, Promise<void>>();
 
   constructor(store: SharedHistory, node: string, maxDisconnection: number, host: StoreHost) {
     this.store = store;
@@ -84,8 +86,14 @@ export class RecoveryStore {
         this.#saving.set(id, false);
       }
       this.#saving.delete(id);
+      this.#barriers.delete(id);
     };
-    void this.#track(run());
+    this.#barriers.set(id, this.#track(run()));
+  }
+
+  /** Resolves when the session's record is saved (undefined: no save in flight). */
+  barrier(id: string): Promise<void> | undefined {
+    return this.#barriers.get(id);
   }
 
   async #saveNow(t: RecordSource): Promise<void> {

@@ -44,6 +44,7 @@ export class Recovery {
   readonly #tracks = new Map<string, Track>();
   readonly #aliases = new Map<string, number>();
   readonly #replays = new Replays();
+  readonly #issued = new WeakMap<Session<unknown>, string>();
   #retained = 0;
   #sweeper: NodeJS.Timeout | null;
 
@@ -90,13 +91,19 @@ export class Recovery {
   push(id: string, text: string): string | null {
     const shared = this.shared;
     if (shared === null) return this.append(userStream(id), text, null).text;
-    void shared.store.appendOwned(userStream(id), text, id, shared.node).then((entry) => {
-      if (entry === null) return;
-      this.observe(entry);
-      const t = this.#tracks.get(id);
-      const peer = t === undefined || t.state !== 'live' ? undefined : this.#host.connectionOf(t.session);
-      if (peer !== undefined) this.#host.write(peer, entry.text);
-    }, () => undefined);
+    const send = (): void => {
+      void shared.store.appendOwned(userStream(id), text, id, shared.node).then((entry) => {
+        if (entry === null) return;
+        this.observe(entry);
+        const t = this.#tracks.get(id);
+        const peer = t === undefined || t.state !== 'live' ? undefined : this.#host.connectionOf(t.session);
+        if (peer !== undefined) this.#host.write(peer, entry.text);
+      }, () => undefined);
+    };
+    // The store takes a push only for the node its record names: a record being saved (a session just started) comes first.
+    const barrier = shared.barrier(id);
+    if (barrier === undefined) send();
+    else void barrier.then(send);
     return null;
   }
 
@@ -130,10 +137,22 @@ export class Recovery {
   /** A fresh session of our protocol started: returns its resume token. */
   start(session: Session<unknown>): string {
     const token = randomBytes(32).toString('base64url');
+    this.#issued.set(session, token);
     const track: Track = { session, hash: sha256(token), state: 'live', starts: new Map(), refs: new Set(), timer: null, reserved: null, held: [], expires: 0, code: 1006, reason: '' };
     this.#tracks.set(session.id, track);
     this.#sync(track);
     this.shared?.save(track);
+    return token;
+  }
+
+  /**
+   * The token start() issued for a session (once: the auth answer carries
+   * it). Started before the application hears of the session, so that what
+   * it pushes at once is recorded too.
+   */
+  takeToken(session: Session<unknown>): string {
+    const token = this.#issued.get(session) ?? this.start(session);
+    this.#issued.delete(session);
     return token;
   }
 

@@ -307,6 +307,8 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, N
     peer.state = 'open';
     session.setLive(true);
     this.registry.add(peer);
+    // Recorded from the start with recovery: what the application pushes at once is kept too.
+    if (peer.codec.name === 'v1') this.recovery?.start(session);
     this.#events.session(session);
     this.announce(peer);
     return session;

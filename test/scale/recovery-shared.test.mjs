@@ -28,6 +28,8 @@ async function startNode(world, recovery = true) {
       respond(null, { welcome: c.name });
     });
     s.onGroupChange(() => true);
+    // A push at once, before the session's record is in the store.
+    s.on('session', (session) => session.send('welcome', session.data.name));
     s.onConnectionClose((session, code) => world.closes.push({ node: ctx.id, id: session.id, code }));
     s.on('resume', (session, recovered) => world.resumes.push({ node: ctx.id, id: session.id, recovered, data: session.data, groups: session.groupList() }));
   }, { adapter, recovery, clientBroadcasts: { toEveryone: true } });
@@ -66,6 +68,10 @@ test('a broadcast has the same position on every node, numbered by the store; th
   B.server.broadcast('two', 2, { group: 'g' });
   await a.ok('broadcast', { event: 'three', group: 'g', data: 3 });
   const [a1, a2] = [await a.event('one'), await a.event('two')];
+  const welcome = await a.event('welcome');
+  assert.equal(welcome.data, 'a');
+  assert.equal(welcome.pos.s, `u:${a.self.id}`);
+  assert.equal(welcome.pos.o, 1, 'a push right after the session started is kept and delivered');
   const [b1, b2, b3] = [await b.event('one'), await b.event('two'), await b.event('three')];
   assert.deepEqual(a1.pos, b1.pos);
   assert.deepEqual(a2.pos, b2.pos);
