@@ -22,6 +22,7 @@ import { ByteQueue } from './byte-queue.js';
 import { applyMask } from './mask.js';
 import { isUtf8, Utf8Validator } from './utf8.js';
 import { constants as bufferConstants } from 'node:buffer';
+import type { ProtocolError as Failure } from './errors.js';
 
 /** Largest payload a single Buffer can hold on this platform. */
 const MAX_BUFFER = bufferConstants.MAX_LENGTH;
@@ -55,6 +56,15 @@ export interface ParserOptions {
   allowedRsv?: number;
   /** Skip UTF-8 validation of text messages (close reasons are still checked). */
   skipUtf8Validation?: boolean;
+}
+
+/**
+ * What permessage-deflate (RFC 7692) gives the parser once negotiated: the
+ * inflation of a message whose first frame had RSV1 set.
+ */
+export interface MessageDecompressor {
+  /** The message's bytes, or the error to fail the connection with (1007, 1009). */
+  inflate(data: Buffer): Buffer | Failure;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -100,6 +110,11 @@ export class FrameParser {
   private assembled = 0;
   private messageLength = 0;
   private utf8: Utf8Validator | null = null;
+  /** permessage-deflate, once negotiated (setDecompressor). */
+  private inflater: MessageDecompressor | null = null;
+  /** The current frame's RSV1 bit, and the current message's (RFC 7692 §6: set on its first frame). */
+  private rsv1 = false;
+  private messageCompressed = false;
   /** Report frame boundaries (onMessage's frameEnds); off by default, as tiny frames would cost a number each. */
   trackFrames = false;
   private frameEnds: number[] | null = null;
@@ -110,6 +125,15 @@ export class FrameParser {
     this.maxPayload = options.maxPayload ?? 0;
     this.allowedRsv = options.allowedRsv ?? 0;
     this.checkUtf8 = !options.skipUtf8Validation;
+  }
+
+  /**
+   * permessage-deflate was negotiated (RFC 7692): RSV1 on the first frame
+   * of a data message marks it compressed, and it is inflated before
+   * delivery (UTF-8 is then checked on the inflated text).
+   */
+  setDecompressor(inflater: MessageDecompressor): void {
+    this.inflater = inflater;
   }
 
   /** True once a protocol error was reported; further input is ignored. */
@@ -166,6 +190,7 @@ export class FrameParser {
     this.messageLength = 0;
     this.messageOpcode = 0;
     this.frameRead = 0;
+    this.messageCompressed = false;
     this.utf8?.reset();
   }
 
@@ -189,7 +214,12 @@ export class FrameParser {
     let len = b1 & 0x7f;
 
     // RFC 6455 §5.2: RSV bits must be 0 unless an extension defines them.
-    const badRsv = rsv & ~this.allowedRsv;
+    // RFC 7692 §6: permessage-deflate defines RSV1, on the first frame of a
+    // data message only: never on a continuation frame (§6.1) nor on a
+    // control frame (§6: "An endpoint MUST NOT set the Per-Message
+    // Compressed bit of control frames").
+    const rsv1 = (b0 & 0x40) !== 0 && this.inflater !== null && (opcode === Opcode.Text || opcode === Opcode.Binary);
+    const badRsv = rsv & ~this.allowedRsv & ~(rsv1 ? 0x40 : 0);
     if (badRsv !== 0) {
       return (badRsv & 0x40) !== 0
         ? this.fail('Invalid WebSocket frame: RSV1 must be clear', 'WS_ERR_UNEXPECTED_RSV_1', 1002)
@@ -269,6 +299,7 @@ export class FrameParser {
     this.input.skip(headerSize);
     this.fin = fin;
     this.opcode = opcode;
+    this.rsv1 = rsv1;
     this.masked = masked;
     this.payloadLength = len;
     this.state = S_PAYLOAD;
@@ -280,11 +311,29 @@ export class FrameParser {
     const payload = this.input.take(this.payloadLength);
     if (this.masked && payload.length > 0) applyMask(payload, this.maskKey);
     this.state = S_HEADER;
-    if (this.opcode === Opcode.Text && this.checkUtf8 && !isUtf8(payload)) {
+    this.deliver(payload, this.opcode === Opcode.Binary, this.rsv1, false, null);
+  }
+
+  /**
+   * A complete message: inflated when compressed, its text checked unless
+   * that was done while it arrived (`checked`), then handed to the sink.
+   */
+  private deliver(data: Buffer, isBinary: boolean, compressed: boolean, checked: boolean, frameEnds: readonly number[] | null): void {
+    if (compressed) {
+      const out = this.inflater!.inflate(data);
+      if (!Buffer.isBuffer(out)) {
+        this.fail(out.message, out.code, out.closeCode);
+        return;
+      }
+      data = out;
+      // Boundaries of compressed frames say nothing of the inflated bytes.
+      frameEnds = null;
+    }
+    if (!isBinary && !checked && this.checkUtf8 && !isUtf8(data)) {
       this.fail('Invalid WebSocket frame: invalid UTF-8 sequence', 'WS_ERR_INVALID_UTF8', 1007);
       return;
     }
-    this.sink.onMessage(payload, this.opcode === Opcode.Binary, null);
+    this.sink.onMessage(data, isBinary, frameEnds);
   }
 
   /**
@@ -308,9 +357,14 @@ export class FrameParser {
     this.messageLength += length;
     this.state = S_HEADER;
     const opcode = this.opcode;
-    if (opcode !== Opcode.Continuation) this.messageOpcode = opcode;
+    if (opcode !== Opcode.Continuation) {
+      this.messageOpcode = opcode;
+      this.messageCompressed = this.rsv1;
+    }
     const whole = this.fin && opcode !== Opcode.Continuation;
-    if (this.messageOpcode === Opcode.Text && this.checkUtf8) {
+    const compressed = this.messageCompressed;
+    // Compressed text is checked once inflated (deliver()).
+    if (this.messageOpcode === Opcode.Text && this.checkUtf8 && !compressed) {
       const piece = length === 0 ? EMPTY : this.assembly!.subarray(start, this.assembled);
       const valid = whole
         ? isUtf8(piece)
@@ -329,8 +383,9 @@ export class FrameParser {
     this.frameEnds = null;
     this.messageLength = 0;
     this.messageOpcode = 0;
-    this.sink.onMessage(data, isBinary, frameEnds);
-    return true;
+    this.messageCompressed = false;
+    this.deliver(data, isBinary, compressed, !compressed, frameEnds);
+    return this.state !== S_FAILED;
   }
 
   /**

@@ -38,6 +38,8 @@ import type { ProtocolError } from '../frame/errors.js';
 import { MaskKeys } from '../frame/mask.js';
 import { FrameParser, type ParserSink, type Role } from '../frame/parser.js';
 import { isUtf8 } from '../frame/utf8.js';
+import type { DeflateParams, DeflateSettings } from '../handshake/permessage-deflate.js';
+import { atLeast, compressedFrame, createCodec, type DeflateCodec, type SharedDeflate } from './deflate.js';
 
 export const CONNECTING = 0;
 export const OPEN = 1;
@@ -143,6 +145,11 @@ export class Connection {
   readonly #keys: MaskKeys | null;
   readonly #autoPong: boolean;
   readonly #frames: FrameCache | null;
+  readonly #maxPayload: number;
+  /** permessage-deflate, once the handshake negotiated it. */
+  #deflate: DeflateCodec | null = null;
+  /** The message being sent in fragments is compressed (RSV1 on its first frame). */
+  #compressing = false;
 
   constructor(options: ConnectionOptions, events: ConnectionEvents) {
     this.#events = events;
@@ -151,6 +158,7 @@ export class Connection {
     this.#keys = this.#mask ? new MaskKeys(options.generateMask) : null;
     this.#autoPong = options.autoPong !== false;
     this.#frames = this.#mask ? null : (options.frameCache ?? null);
+    this.#maxPayload = options.maxPayload ?? 0;
     this.#parser = new FrameParser(
       { role: options.role, maxPayload: options.maxPayload, skipUtf8Validation: options.skipUtf8Validation },
       new Connection.#Received(this),
@@ -184,6 +192,22 @@ export class Connection {
   /** True while a message sent with fin=false awaits its final fragment. */
   get fragmenting(): boolean {
     return this.#fragmenting;
+  }
+
+  /**
+   * Turns on permessage-deflate as the handshake negotiated it (before
+   * open()): messages the peer compressed are inflated, and ours are
+   * compressed from `settings.threshold` bytes on (RFC 7692).
+   */
+  enableDeflate(params: DeflateParams, settings: DeflateSettings): void {
+    const codec = createCodec(params, settings, this.role, this.#maxPayload);
+    this.#deflate = codec;
+    this.#parser.setDecompressor(codec.inflater);
+  }
+
+  /** Non-null when a message compressed alone is valid here (see SharedDeflate). */
+  get sharedDeflate(): SharedDeflate | null {
+    return this.#deflate === null ? null : this.#deflate.shared;
   }
 
   // ---- transport in ----
@@ -233,8 +257,15 @@ export class Connection {
    * following sends continue the same message (RFC 6455 §5.4) until one
    * with `fin` true ends it. Null when not OPEN (nothing to send).
    */
-  send(data: string | Buffer | ArrayBuffer | ArrayBufferView | readonly Buffer[], isBinary: boolean, fin = true): FrameBytes | null {
+  send(data: string | Buffer | ArrayBuffer | ArrayBufferView | readonly Buffer[], isBinary: boolean, fin = true, compress = true): FrameBytes | null {
     if (this.#state !== S_OPEN) return null;
+    const codec = this.#deflate;
+    if (codec !== null) {
+      // RFC 7692 §6: a message is compressed or not as a whole; decided
+      // at its first fragment (as ws decides it: by that fragment's size).
+      if (!this.#fragmenting) this.#compressing = compress && atLeast(data, codec.threshold);
+      if (this.#compressing) return this.#compressed(codec, data, isBinary, fin);
+    }
     const frames = this.#frames;
     if (frames !== null && typeof data === 'string' && fin && !this.#fragmenting) {
       // Whole server messages from strings: encoded straight into the frame,
@@ -246,6 +277,13 @@ export class Connection {
     const payload = toBuffer(data);
     if (!this.#mask && payload.length >= GATHER_THRESHOLD) return [encodeHeader(opcode, payload.length, { fin }), payload];
     return encodeWith(opcode, payload, fin, false, this.#mask, this.#keys);
+  }
+
+  /** A compressed message, or fragment of one: RSV1 on the first frame only (RFC 7692 §6.1). */
+  #compressed(codec: DeflateCodec, data: string | Buffer | ArrayBuffer | ArrayBufferView | readonly Buffer[], isBinary: boolean, fin: boolean): Buffer {
+    const first = !this.#fragmenting;
+    this.#fragmenting = !fin;
+    return compressedFrame(codec, data, isBinary, first, fin, this.#keys);
   }
 
   /**
