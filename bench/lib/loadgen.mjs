@@ -21,7 +21,7 @@
 // too, on a pair of clients of its own (lib/pm-latency.mjs), apart from the
 // fan-out connections.
 import net from 'node:net';
-import { inflateRawSync } from 'node:zlib';
+import { inflateRawSync, constants as zlib } from 'node:zlib';
 import { performance } from 'node:perf_hooks';
 import { serve, emit } from './ipc.mjs';
 import { upgradeRequest, CLIENT_ACCEPT, countFrames, clientFrame, asciiPayload, readFrame } from './wire.mjs';
@@ -157,7 +157,7 @@ function openOne(port, req, member, client, authFrame) {
         if (f.op === 8) return done(false, 'closed during authentication');
         if (f.op !== 1 && f.op !== 2) continue;
         // A compressed answer is the connection's first message: it inflates alone (RFC 7692 §7.2.2).
-        const payload = rsv1 ? inflateRawSync(Buffer.concat([f.payload, TAIL])) : f.payload;
+        const payload = rsv1 ? inflateRawSync(Buffer.concat([f.payload, TAIL]), { finishFlush: zlib.Z_SYNC_FLUSH }) : f.payload;
         const text = payload.toString('utf8');
         if (!text.startsWith(client.auth.ok)) return done(false, `authentication refused: ${text.slice(0, 120)}`);
         return opened(hs);

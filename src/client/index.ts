@@ -15,12 +15,12 @@ export interface NodeClientOptions<T extends ClientTypeMap = ClientTypeMap> exte
    */
   socket?: SocketOptions;
   /**
-   * permessage-deflate, RFC 7692 (docs/client.md, "Compression"): false
-   * (default: not offered), true (the defaults) or options with the names
-   * and meanings of ws's (docs/websocket.md). Offered in the handshake and
-   * used when the server accepts. Shorthand for `socket.perMessageDeflate`;
-   * this one wins when both are given. Browsers negotiate compression by
-   * themselves.
+   * permessage-deflate, RFC 7692 (docs/client.md, "Compression"): true
+   * (default, as ws's client and browsers do: offered in the handshake, used
+   * when the server accepts), false (not offered) or options with the names
+   * and meanings of ws's (docs/websocket.md). Shorthand for
+   * `socket.perMessageDeflate`; this one wins when both are given. Browsers
+   * negotiate compression by themselves.
    */
   perMessageDeflate?: SocketOptions['perMessageDeflate'];
 }
