@@ -53,7 +53,7 @@ export class Outgoing {
   /** The frame to write to `ws`. */
   frameFor(ws: WebSocket): Buffer {
     const params = ws.sharedDeflate;
-    if (params === null || params === undefined) return (this.#plain ??= prepareFrame(this.text, false));
+    if (params === null) return (this.#plain ??= prepareFrame(this.text, false));
     if (this.#bytes < 0) this.#bytes = Buffer.byteLength(this.text);
     if (this.#bytes < params.threshold) return (this.#plain ??= prepareFrame(this.text, false));
     const i = this.#params.indexOf(params);
