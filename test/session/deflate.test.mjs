@@ -112,12 +112,17 @@ describe('negotiation over TCP', () => {
     test(`the client fails the connection on an answer with ${name}`, async () => {
       const { acceptFor } = await import('../helpers/handshake.mjs');
       const srv = http.createServer();
+      const sockets = new Set();
       srv.on('upgrade', (req, socket) => {
+        sockets.add(socket);
         socket.write(['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade',
           `Sec-WebSocket-Accept: ${acceptFor(req.headers['sec-websocket-key'])}`, `Sec-WebSocket-Extensions: ${answer}`, '', ''].join('\r\n'));
       });
       await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-      cleanups.push(() => new Promise((r) => { srv.closeAllConnections?.(); srv.close(() => r()); }));
+      cleanups.push(() => new Promise((r) => {
+        for (const socket of sockets) socket.destroy();
+        srv.close(() => r());
+      }));
       const ws = new WebSocket(`ws://127.0.0.1:${srv.address().port}`);
       const errors = [];
       ws.on('error', (err) => errors.push(err.message));
