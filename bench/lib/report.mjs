@@ -440,6 +440,7 @@ export function renderMarkdown(results, svgName, big = null) {
   md.push('- `npm run bench` — everything at 1,000 connections (about 2 minutes on 2 cores, build included); writes `bench/results/latest.json`.');
   md.push('- `npm run bench -- --big` — fan-out and connections at 10,000 connections; writes `bench/results/latest-big.json`.');
   md.push('- `node bench/run.mjs --only scale` — only the scale-out scenario (one process, node:cluster, Redis; about a minute), written to `bench/results/partial.json` like every `--only` run; `--scale-messages N` sets the private messages per latency measurement.');
+  md.push('- `node bench/run.mjs --only deflate` — only the compression scenario (ours and ws with `perMessageDeflate: true`; about 2 minutes); `--deflate-sizes 200,1024,4096,16384` and `--deflate-deliveries N` change it.');
   md.push('- `--rounds N`, `--micro-rounds N`, `--only parser,echo`, `--targets ours-router`, `--payloads 64,1024,16384`, `--burst 1,10`, `--binary`, `--conns N`, `--deliveries N`, `--quick`; `node bench/run.mjs --help` lists them all. Runs with `--only` or `--targets` write `bench/results/partial.json` and leave this page alone.');
   md.push('- `node bench/run.mjs --render` rebuilds this page and the chart from the two JSON files.');
   md.push('');
