@@ -5,7 +5,7 @@
 // few sizes. Each case offers the extension, checks the server's answer,
 // sends messages compressed by an independent zlib stream (every third one
 // uncompressed, which must not enter the server's window) and checks the
-// echoes, inflated with the negotiated server window. 13.9 holds the
+// echoes, inflated with the negotiated server window. 13.25 holds the
 // protocol errors: RSV1 where it may not be, bad data, bombs.
 import { OP, encodeFrame, text, binary, ping, close as closeFrame } from '../../helpers/frames.mjs';
 import { ev, send, echoCase, failCase, asciiPayload, binaryPayload, utf8Payload, KiB } from './util.mjs';
@@ -110,7 +110,7 @@ function parameterCombinations() {
   return cases;
 }
 
-/** 13.9: protocol errors and framing on a negotiated connection. */
+/** 13.25: protocol errors and framing on a negotiated connection. */
 function errorsAndFraming() {
   const on = { server: 'deflate-context', extensions: 'permessage-deflate', decode: (f, h) => decodeServerFrames(f, h, answer()) };
   const zlibOf = async (data) => {
@@ -121,22 +121,22 @@ function errorsAndFraming() {
   };
   const lazy = (id, title, make, build) => ({ ...make([]), id, title, lazy: true, build });
   return [
-    lazy('13.9.1', 'RSV1 on a continuation frame -> 1002', (s) => failCase('', '', s, 1002, [], on), async () => {
+    lazy('13.25.1', 'RSV1 on a continuation frame -> 1002', (s) => failCase('', '', s, 1002, [], on), async () => {
       const c = await zlibOf('hello fragmented world');
       return { steps: [send([compressedFrame(OP.TEXT, c.subarray(0, 4), { fin: false }), compressedFrame(OP.CONT, c.subarray(4))])] };
     }),
-    failCase('13.9.2', 'RSV1 on a ping -> 1002', [send(ping('x', { rsv: 4 }))], 1002, [], on),
-    failCase('13.9.3', 'RSV1 on a close frame -> 1002', [send(closeFrame(1000, '', { rsv: 4 }))], 1002, [], on),
-    failCase('13.9.4', 'RSV1 without the extension negotiated -> 1002', [send(compressedFrame(OP.TEXT, Buffer.from([0xf2, 0x48, 0x04, 0x00])))], 1002, [],
+    failCase('13.25.2', 'RSV1 on a ping -> 1002', [send(ping('x', { rsv: 4 }))], 1002, [], on),
+    failCase('13.25.3', 'RSV1 on a close frame -> 1002', [send(closeFrame(1000, '', { rsv: 4 }))], 1002, [], on),
+    failCase('13.25.4', 'RSV1 without the extension negotiated -> 1002', [send(compressedFrame(OP.TEXT, Buffer.from([0xf2, 0x48, 0x04, 0x00])))], 1002, [],
       { server: 'deflate-context' }),
-    failCase('13.9.5', 'invalid DEFLATE data -> 1007', [send(compressedFrame(OP.BINARY, Buffer.from([0xff, 0xee, 0xdd, 0xcc])))], 1007, [], on),
-    lazy('13.9.6', 'compressed text that inflates to invalid UTF-8 -> 1007', (s) => failCase('', '', s, 1007, [], on), async () => ({
+    failCase('13.25.5', 'invalid DEFLATE data -> 1007', [send(compressedFrame(OP.BINARY, Buffer.from([0xff, 0xee, 0xdd, 0xcc])))], 1007, [], on),
+    lazy('13.25.6', 'compressed text that inflates to invalid UTF-8 -> 1007', (s) => failCase('', '', s, 1007, [], on), async () => ({
       steps: [send(compressedFrame(OP.TEXT, await zlibOf(Buffer.from([0x68, 0x69, 0xc3, 0x28]))))],
     })),
-    lazy('13.9.7', 'bomb: 16 MiB of zeros in a few KiB against maxPayload 64 KiB -> 1009', (s) => failCase('', '', s, 1009, [], { ...on, server: 'deflate-limited' }), async () => ({
+    lazy('13.25.7', 'bomb: 16 MiB of zeros in a few KiB against maxPayload 64 KiB -> 1009', (s) => failCase('', '', s, 1009, [], { ...on, server: 'deflate-limited' }), async () => ({
       steps: [send(compressedFrame(OP.BINARY, await zlibOf(Buffer.alloc(16 * 1024 * KiB))))],
     })),
-    lazy('13.9.8', 'a compressed message in 3 fragments with a ping between them: pong, then the message', (s) => echoCase('', '', s, [], on), async () => {
+    lazy('13.25.8', 'a compressed message in 3 fragments with a ping between them: pong, then the message', (s) => echoCase('', '', s, [], on), async () => {
       const peer = new PeerDeflater(15, false);
       const parts = await peer.fragments([asciiPayload(3000, 1), asciiPayload(3000, 2), asciiPayload(3000, 3)]);
       peer.close();
@@ -145,15 +145,15 @@ function errorsAndFraming() {
         expect: [ev.pong('p'), ev.text(Buffer.concat([asciiPayload(3000, 1), asciiPayload(3000, 2), asciiPayload(3000, 3)]))],
       };
     }),
-    lazy('13.9.9', 'compressed message, ping, plain message: echoed in that order', (s) => echoCase('', '', s, [], on), async () => ({
+    lazy('13.25.9', 'compressed message, ping, plain message: echoed in that order', (s) => echoCase('', '', s, [], on), async () => ({
       steps: [send([compressedFrame(OP.TEXT, await zlibOf('first')), ping('p'), text('second')])],
       expect: [ev.text('first'), ev.pong('p'), ev.text('second')],
     })),
-    lazy('13.9.10', 'an empty compressed message and an empty plain one', (s) => echoCase('', '', s, [], on), async () => ({
+    lazy('13.25.10', 'an empty compressed message and an empty plain one', (s) => echoCase('', '', s, [], on), async () => ({
       steps: [send([compressedFrame(OP.BINARY, await zlibOf('')), binary('')])],
       expect: [ev.binary(''), ev.binary('')],
     })),
-    lazy('13.9.11', 'a compressed message exactly at maxPayload (64 KiB inflated) is echoed', (s) => echoCase('', '', s, [], { ...on, server: 'deflate-limited' }), async () => ({
+    lazy('13.25.11', 'a compressed message exactly at maxPayload (64 KiB inflated) is echoed', (s) => echoCase('', '', s, [], { ...on, server: 'deflate-limited' }), async () => ({
       steps: [send(compressedFrame(OP.BINARY, await zlibOf(asciiPayload(64 * KiB))))],
       expect: [ev.binary(asciiPayload(64 * KiB))],
     })),
