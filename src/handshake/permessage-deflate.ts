@@ -224,6 +224,9 @@ export function deflateOffer(s: DeflateSettings): string {
   return formatExtension({ name: EXTENSION_NAME, params: list });
 }
 
+/** ws's message for every answer that does not fit the offer, kept so code matching on it works. */
+const INVALID = 'Invalid Sec-WebSocket-Extensions header';
+
 /**
  * Client side: checks the server's Sec-WebSocket-Extensions against our
  * offer. Null: no extension (the server declined). A string: why the
@@ -233,21 +236,21 @@ export function acceptResponse(header: string | readonly string[] | undefined, s
   if (header === undefined) return null;
   if (s === null) return 'Server sent a Sec-WebSocket-Extensions header but no extension was requested';
   const list = parseExtensions(header);
-  if (list === null) return 'Invalid Sec-WebSocket-Extensions header';
+  if (list === null) return INVALID;
   if (list.length === 0) return null;
   const element: ExtensionElement = list[0];
   if (list.length > 1 || element.name !== EXTENSION_NAME) return 'Server indicated an extension that was not requested';
   const o = readParams(element.params, true);
-  if (o === null) return 'Invalid Sec-WebSocket-Extensions header: invalid, unknown or repeated permessage-deflate parameter';
+  if (o === null) return INVALID;
   // §7.1.2.1: at most the window we asked for.
   if (s.serverMaxWindowBits !== null && o.serverMaxWindowBits !== null && o.serverMaxWindowBits > s.serverMaxWindowBits) {
-    return 'Invalid Sec-WebSocket-Extensions header: server_max_window_bits is larger than offered';
+    return INVALID;
   }
   // §7.1.2.2: only if offered, and not above the value offered.
   if (o.clientMaxWindowBits !== null) {
-    if (s.clientMaxWindowBits === false) return 'Invalid Sec-WebSocket-Extensions header: client_max_window_bits was not offered';
+    if (s.clientMaxWindowBits === false) return INVALID;
     if (typeof s.clientMaxWindowBits === 'number' && (o.clientMaxWindowBits as number) > s.clientMaxWindowBits) {
-      return 'Invalid Sec-WebSocket-Extensions header: client_max_window_bits is larger than offered';
+      return INVALID;
     }
   }
   const clientBits = typeof o.clientMaxWindowBits === 'number' ? o.clientMaxWindowBits : typeof s.clientMaxWindowBits === 'number' ? s.clientMaxWindowBits : 15;

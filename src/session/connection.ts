@@ -290,8 +290,12 @@ export class Connection {
    * Passes through a frame the caller already encoded (see prepareFrame).
    * Null while not OPEN, or while a fragmented send is open: a whole message
    * cannot be interleaved with the fragments of another (RFC 6455 §5.4).
+   * A compressed frame (RSV1, see prepareDeflatedFrame) only where a
+   * message compressed alone is valid: elsewhere the peer would fail the
+   * connection, or read it against a context it does not share with us.
    */
   sendRaw(frame: Buffer): Buffer | null {
+    if ((frame[0] & 0x40) !== 0 && this.sharedDeflate === null) return null;
     return this.#state === S_OPEN && !this.#fragmenting ? frame : null;
   }
 

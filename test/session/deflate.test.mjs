@@ -260,6 +260,18 @@ describe('fan-out: sharedDeflate and prepareDeflatedFrame', () => {
     assert.deepEqual(await got1, [[text, false]]);
     assert.equal((await got2)[0].toString(), text);
   });
+  test('sendPrepared refuses a compressed frame where sharedDeflate is null (context takeover, or no extension)', async () => {
+    const shared = await pair();
+    const frame = prepareDeflatedFrame('x'.repeat(2000), false, shared.server.sharedDeflate);
+    const takeover = await pair({ perMessageDeflate: { serverNoContextTakeover: false } });
+    const plain = await pair({ perMessageDeflate: false });
+    assert.equal(takeover.server.sendPrepared(frame), false);
+    assert.equal(plain.server.sendPrepared(frame), false);
+    // Both stay usable: a plain message still arrives.
+    const got = collect(takeover.client, 1);
+    takeover.server.send('still fine');
+    assert.deepEqual(await got, [['still fine', false]]);
+  });
   test('prepareDeflatedFrame refuses params that are not a sharedDeflate value', () => {
     assert.throws(() => prepareDeflatedFrame('x', false, { key: '15', threshold: 0 }), TypeError);
   });
