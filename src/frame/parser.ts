@@ -22,7 +22,9 @@ import { ByteQueue } from './byte-queue.js';
 import { applyMask } from './mask.js';
 import { isUtf8, Utf8Validator } from './utf8.js';
 import { constants as bufferConstants } from 'node:buffer';
-import type { ProtocolError as Failure } from './errors.js';
+import type { MessageDecompressor } from './deflate.js';
+
+export type { MessageDecompressor } from './deflate.js';
 
 /** Largest payload a single Buffer can hold on this platform. */
 const MAX_BUFFER = bufferConstants.MAX_LENGTH;
@@ -56,15 +58,6 @@ export interface ParserOptions {
   allowedRsv?: number;
   /** Skip UTF-8 validation of text messages (close reasons are still checked). */
   skipUtf8Validation?: boolean;
-}
-
-/**
- * What permessage-deflate (RFC 7692) gives the parser once negotiated: the
- * inflation of a message whose first frame had RSV1 set.
- */
-export interface MessageDecompressor {
-  /** The message's bytes, or the error to fail the connection with (1007, 1009). */
-  inflate(data: Buffer): Buffer | Failure;
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -33,13 +33,13 @@
 
 import { CloseCode, Opcode } from '../frame/constants.js';
 import { encodeClosePayload, encodeHeader, encodeWith, toBuffer, type FrameCache } from '../frame/encoder.js';
-import { isValidCloseCode } from '../frame/close-codes.js';
 import type { ProtocolError } from '../frame/errors.js';
 import { MaskKeys } from '../frame/mask.js';
 import { FrameParser, type ParserSink, type Role } from '../frame/parser.js';
-import { isUtf8 } from '../frame/utf8.js';
 import type { DeflateParams, DeflateSettings } from '../handshake/permessage-deflate.js';
 import { atLeast, compressedFrame, createCodec, type DeflateCodec, type SharedDeflate } from './deflate.js';
+
+export { checkClose } from './close-args.js';
 
 export const CONNECTING = 0;
 export const OPEN = 1;
@@ -401,22 +401,4 @@ export class Connection {
  */
 export function closeKind(code: number | undefined): FrameKind {
   return code !== undefined && code >= 1002 && code <= 1014 && code !== 1012 ? FRAME_CLOSE : FRAME_DATA;
-}
-
-/**
- * Validates the arguments of close() with ws's errors and messages: a code
- * that may not be sent is a TypeError, a reason over 123 bytes a RangeError.
- * A reason that is not valid UTF-8 is refused too (a SyntaxError, as the
- * browser API throws), where ws would send it and the peer fail the
- * connection with 1007.
- */
-export function checkClose(code: number | undefined, reason: string | Buffer | undefined): void {
-  if (code !== undefined && (typeof code !== 'number' || !isValidCloseCode(code) || code === 1005)) {
-    throw new TypeError('First argument must be a valid error code number');
-  }
-  if (reason !== undefined && reason !== '') {
-    const bytes = typeof reason === 'string' ? Buffer.from(reason) : reason;
-    if (bytes.length > 123) throw new RangeError('The message must not be greater than 123 bytes');
-    if (!isUtf8(bytes)) throw new SyntaxError('Close reason must be valid UTF-8');
-  }
 }
