@@ -194,11 +194,7 @@ export class Connection {
     return this.#fragmenting;
   }
 
-  /**
-   * Turns on permessage-deflate as the handshake negotiated it (before
-   * open()): messages the peer compressed are inflated, and ours are
-   * compressed from `settings.threshold` bytes on (RFC 7692).
-   */
+  /** permessage-deflate as negotiated (before open()): inflate what the peer compressed, compress ours from the threshold on. */
   enableDeflate(params: DeflateParams, settings: DeflateSettings): void {
     const codec = createCodec(params, settings, this.role, this.#maxPayload);
     this.#deflate = codec;
@@ -264,7 +260,11 @@ export class Connection {
       // RFC 7692 §6: a message is compressed or not as a whole; decided
       // at its first fragment (as ws decides it: by that fragment's size).
       if (!this.#fragmenting) this.#compressing = compress && atLeast(data, codec.threshold);
-      if (this.#compressing) return this.#compressed(codec, data, isBinary, fin);
+      if (this.#compressing) {
+        const first = !this.#fragmenting;
+        this.#fragmenting = !fin;
+        return compressedFrame(codec, data, isBinary, first, fin, this.#keys);
+      }
     }
     const frames = this.#frames;
     if (frames !== null && typeof data === 'string' && fin && !this.#fragmenting) {
@@ -277,13 +277,6 @@ export class Connection {
     const payload = toBuffer(data);
     if (!this.#mask && payload.length >= GATHER_THRESHOLD) return [encodeHeader(opcode, payload.length, { fin }), payload];
     return encodeWith(opcode, payload, fin, false, this.#mask, this.#keys);
-  }
-
-  /** A compressed message, or fragment of one: RSV1 on the first frame only (RFC 7692 §6.1). */
-  #compressed(codec: DeflateCodec, data: string | Buffer | ArrayBuffer | ArrayBufferView | readonly Buffer[], isBinary: boolean, fin: boolean): Buffer {
-    const first = !this.#fragmenting;
-    this.#fragmenting = !fin;
-    return compressedFrame(codec, data, isBinary, first, fin, this.#keys);
   }
 
   /**
