@@ -128,6 +128,15 @@ export function deflateMessage(data: Buffer, windowBits: number, level = -1, mem
   return stripTail(deflateRawSync(data, { windowBits, level, memLevel, strategy, finishFlush: z.Z_SYNC_FLUSH }));
 }
 
+/**
+ * What permessage-deflate (RFC 7692) gives the parser once negotiated: the
+ * inflation of a message whose first frame had RSV1 set.
+ */
+export interface MessageDecompressor {
+  /** The message's bytes, or the error to fail the connection with (1007, 1009). */
+  inflate(data: Buffer): Buffer | ProtocolError;
+}
+
 export interface InflaterOptions {
   /** The peer's window (§7.1.2): our window is as large. */
   windowBits: number;
@@ -139,7 +148,7 @@ export interface InflaterOptions {
 }
 
 /** One connection's receiving side. */
-export class MessageInflater {
+export class MessageInflater implements MessageDecompressor {
   readonly #options: { windowBits: number; finishFlush: number; maxOutputLength: number; chunkSize?: number; dictionary?: Buffer };
   readonly #window: SlidingWindow | null;
 

@@ -15,14 +15,17 @@
 // about a million bytes, not a million Buffer objects (or the socket chunks
 // they would slice).
 
-import { MAX_CONTROL_PAYLOAD, Opcode } from './constants.js';
+import { Opcode } from './constants.js';
+import { headerError } from './header-rules.js';
 import { readClosePayload } from './close-codes.js';
 import { ProtocolError, type ProtocolErrorCode } from './errors.js';
 import { ByteQueue } from './byte-queue.js';
 import { applyMask } from './mask.js';
 import { isUtf8, Utf8Validator } from './utf8.js';
 import { constants as bufferConstants } from 'node:buffer';
-import type { ProtocolError as Failure } from './errors.js';
+import type { MessageDecompressor } from './deflate.js';
+
+export type { MessageDecompressor } from './deflate.js';
 
 /** Largest payload a single Buffer can hold on this platform. */
 const MAX_BUFFER = bufferConstants.MAX_LENGTH;
@@ -56,15 +59,6 @@ export interface ParserOptions {
   allowedRsv?: number;
   /** Skip UTF-8 validation of text messages (close reasons are still checked). */
   skipUtf8Validation?: boolean;
-}
-
-/**
- * What permessage-deflate (RFC 7692) gives the parser once negotiated: the
- * inflation of a message whose first frame had RSV1 set.
- */
-export interface MessageDecompressor {
-  /** The message's bytes, or the error to fail the connection with (1007, 1009). */
-  inflate(data: Buffer): Buffer | Failure;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -208,51 +202,15 @@ export class FrameParser {
     const b0 = this.input.byteAt(0);
     const b1 = this.input.byteAt(1);
     const fin = (b0 & 0x80) !== 0;
-    const rsv = b0 & 0x70;
     const opcode = b0 & 0x0f;
     const masked = (b1 & 0x80) !== 0;
     let len = b1 & 0x7f;
 
-    // RFC 6455 §5.2: RSV bits must be 0 unless an extension defines them.
-    // RFC 7692 §6: permessage-deflate defines RSV1, on the first frame of a
-    // data message only: never on a continuation frame (§6.1) nor on a
-    // control frame (§6: "An endpoint MUST NOT set the Per-Message
-    // Compressed bit of control frames").
-    const rsv1 = (b0 & 0x40) !== 0 && this.inflater !== null && (opcode === Opcode.Text || opcode === Opcode.Binary);
-    const badRsv = rsv & ~this.allowedRsv & ~(rsv1 ? 0x40 : 0);
-    if (badRsv !== 0) {
-      return (badRsv & 0x40) !== 0
-        ? this.fail('Invalid WebSocket frame: RSV1 must be clear', 'WS_ERR_UNEXPECTED_RSV_1', 1002)
-        : this.fail('Invalid WebSocket frame: RSV2 and RSV3 must be clear', 'WS_ERR_UNEXPECTED_RSV_2_3', 1002);
-    }
+    const problem = headerError(b0, b1, this.allowedRsv, this.inflater !== null, this.messageOpcode !== 0, this.server);
+    if (problem !== null) return this.fail(problem.message, problem.code, problem.closeCode);
     const control = (opcode & 0x08) !== 0;
-    if (control) {
-      if (opcode !== Opcode.Close && opcode !== Opcode.Ping && opcode !== Opcode.Pong) {
-        return this.fail(`Invalid WebSocket frame: invalid opcode ${opcode}`, 'WS_ERR_INVALID_OPCODE', 1002);
-      }
-      // RFC 6455 §5.5: control frames must not be fragmented and carry <= 125 bytes.
-      if (!fin) return this.fail('Invalid WebSocket frame: FIN must be set', 'WS_ERR_EXPECTED_FIN', 1002);
-      if (len > MAX_CONTROL_PAYLOAD) {
-        return this.fail(`Invalid WebSocket frame: invalid payload length ${len}`, 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH', 1002);
-      }
-    } else if (opcode === Opcode.Continuation) {
-      if (this.messageOpcode === 0) {
-        return this.fail('Invalid WebSocket frame: invalid opcode 0', 'WS_ERR_INVALID_OPCODE', 1002);
-      }
-    } else if (opcode === Opcode.Text || opcode === Opcode.Binary) {
-      // RFC 6455 §5.4: fragments of one message are not interleaved with another.
-      if (this.messageOpcode !== 0) {
-        return this.fail(`Invalid WebSocket frame: invalid opcode ${opcode}`, 'WS_ERR_INVALID_OPCODE', 1002);
-      }
-    } else {
-      return this.fail(`Invalid WebSocket frame: invalid opcode ${opcode}`, 'WS_ERR_INVALID_OPCODE', 1002);
-    }
-    // RFC 6455 §5.1: clients mask every frame, servers never do.
-    if (masked !== this.server) {
-      return this.server
-        ? this.fail('Invalid WebSocket frame: MASK must be set', 'WS_ERR_EXPECTED_MASK', 1002)
-        : this.fail('Invalid WebSocket frame: MASK must be clear', 'WS_ERR_UNEXPECTED_MASK', 1002);
-    }
+    // RFC 7692 §6: RSV1 marks a compressed message (headerError let it through only where allowed).
+    const rsv1 = (b0 & 0x40) !== 0 && this.inflater !== null && (opcode === Opcode.Text || opcode === Opcode.Binary);
 
     let headerSize = 2;
     if (len === 126) {

@@ -33,13 +33,13 @@
 
 import { CloseCode, Opcode } from '../frame/constants.js';
 import { encodeClosePayload, encodeHeader, encodeWith, toBuffer, type FrameCache } from '../frame/encoder.js';
-import { isValidCloseCode } from '../frame/close-codes.js';
 import type { ProtocolError } from '../frame/errors.js';
 import { MaskKeys } from '../frame/mask.js';
 import { FrameParser, type ParserSink, type Role } from '../frame/parser.js';
-import { isUtf8 } from '../frame/utf8.js';
 import type { DeflateParams, DeflateSettings } from '../handshake/permessage-deflate.js';
 import { atLeast, compressedFrame, createCodec, type DeflateCodec, type SharedDeflate } from './deflate.js';
+
+export { checkClose } from './close-args.js';
 
 export const CONNECTING = 0;
 export const OPEN = 1;
@@ -194,11 +194,7 @@ export class Connection {
     return this.#fragmenting;
   }
 
-  /**
-   * Turns on permessage-deflate as the handshake negotiated it (before
-   * open()): messages the peer compressed are inflated, and ours are
-   * compressed from `settings.threshold` bytes on (RFC 7692).
-   */
+  /** permessage-deflate as negotiated (before open()): inflate what the peer compressed, compress ours from the threshold on. */
   enableDeflate(params: DeflateParams, settings: DeflateSettings): void {
     const codec = createCodec(params, settings, this.role, this.#maxPayload);
     this.#deflate = codec;
@@ -264,7 +260,11 @@ export class Connection {
       // RFC 7692 §6: a message is compressed or not as a whole; decided
       // at its first fragment (as ws decides it: by that fragment's size).
       if (!this.#fragmenting) this.#compressing = compress && atLeast(data, codec.threshold);
-      if (this.#compressing) return this.#compressed(codec, data, isBinary, fin);
+      if (this.#compressing) {
+        const first = !this.#fragmenting;
+        this.#fragmenting = !fin;
+        return compressedFrame(codec, data, isBinary, first, fin, this.#keys);
+      }
     }
     const frames = this.#frames;
     if (frames !== null && typeof data === 'string' && fin && !this.#fragmenting) {
@@ -277,13 +277,6 @@ export class Connection {
     const payload = toBuffer(data);
     if (!this.#mask && payload.length >= GATHER_THRESHOLD) return [encodeHeader(opcode, payload.length, { fin }), payload];
     return encodeWith(opcode, payload, fin, false, this.#mask, this.#keys);
-  }
-
-  /** A compressed message, or fragment of one: RSV1 on the first frame only (RFC 7692 §6.1). */
-  #compressed(codec: DeflateCodec, data: string | Buffer | ArrayBuffer | ArrayBufferView | readonly Buffer[], isBinary: boolean, fin: boolean): Buffer {
-    const first = !this.#fragmenting;
-    this.#fragmenting = !fin;
-    return compressedFrame(codec, data, isBinary, first, fin, this.#keys);
   }
 
   /**
@@ -401,22 +394,4 @@ export class Connection {
  */
 export function closeKind(code: number | undefined): FrameKind {
   return code !== undefined && code >= 1002 && code <= 1014 && code !== 1012 ? FRAME_CLOSE : FRAME_DATA;
-}
-
-/**
- * Validates the arguments of close() with ws's errors and messages: a code
- * that may not be sent is a TypeError, a reason over 123 bytes a RangeError.
- * A reason that is not valid UTF-8 is refused too (a SyntaxError, as the
- * browser API throws), where ws would send it and the peer fail the
- * connection with 1007.
- */
-export function checkClose(code: number | undefined, reason: string | Buffer | undefined): void {
-  if (code !== undefined && (typeof code !== 'number' || !isValidCloseCode(code) || code === 1005)) {
-    throw new TypeError('First argument must be a valid error code number');
-  }
-  if (reason !== undefined && reason !== '') {
-    const bytes = typeof reason === 'string' ? Buffer.from(reason) : reason;
-    if (bytes.length > 123) throw new RangeError('The message must not be greater than 123 bytes');
-    if (!isUtf8(bytes)) throw new SyntaxError('Close reason must be valid UTF-8');
-  }
 }
