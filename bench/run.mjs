@@ -14,8 +14,9 @@ import { spawnNode, runToCompletion, waitExit, killChildren } from './lib/procs.
 import { rpc } from './lib/ipc.mjs';
 import { summarize, percentile, deliveryTotals } from './lib/stats.mjs';
 import { renderConsole, renderMarkdown, renderSvg } from './lib/report.mjs';
-import { MICRO_TARGETS, ECHO_TARGETS, CONNECTION_TARGETS, FANOUT_TARGETS } from './targets.mjs';
+import { MICRO_TARGETS, ECHO_TARGETS, CONNECTION_TARGETS, FANOUT_TARGETS, DEFLATE_TARGETS } from './targets.mjs';
 import { runScale } from './lib/scale.mjs';
+import { runDeflate } from './lib/deflate.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const RESULTS_DIR = here('./results/');
@@ -588,6 +589,7 @@ async function main() {
   const echo = await pick(ECHO_TARGETS, 'servers', (t) => t.server);
   const conns = await pick(CONNECTION_TARGETS, 'servers', (t) => t.server);
   const fan = await pick(FANOUT_TARGETS, 'servers', (t) => t.server);
+  const deflate = await pick(DEFLATE_TARGETS, 'servers', (t) => t.server);
   for (const s of skipped) log(`  skipping ${s.kind}/${s.target}: ${s.reason}`);
 
   if (want('parser')) {
@@ -598,7 +600,7 @@ async function main() {
     log('encoder/mask (in-process)...');
     await runMicro('encode', ENCODER_CASES, micro);
   }
-  const net = want('echo') || want('fanout') || want('connections') || want('scale');
+  const net = want('echo') || want('fanout') || want('connections') || want('scale') || want('deflate');
   if (net) {
     await startWorkers(Math.ceil(Math.max(opts.conns, opts.echoClients) / opts.workers));
     try {
@@ -613,6 +615,10 @@ async function main() {
       if (want('scale')) {
         log(`scale-out (${fmtInt(opts.conns)} connections; one process, node:cluster, Redis; ${opts.rounds} rounds)...`);
         await runScale({ opts, log, attempt, addRow, connectAll, closeAll, loadgens: () => workers, skipped });
+      }
+      if (want('deflate')) {
+        log(`compression (permessage-deflate; ${fmtInt(opts.conns)} connections, JSON of ${opts.deflateSizes.join('/')} B; ${opts.rounds} rounds)...`);
+        await runDeflate({ opts, log, attempt, addRow, targets: deflate, startServer, stopServer, connectAll, closeAll, waitServerCount, loadgens: () => workers });
       }
     } finally {
       await stopWorkers();
@@ -634,6 +640,8 @@ async function main() {
         bursts: opts.bursts,
         groupEvery: opts.groupEvery,
         scaleMessages: opts.scaleMessages,
+        deflateSizes: opts.deflateSizes,
+        deflateDeliveries: opts.deflateDeliveries,
         echoClients: opts.echoClients,
         echoSize: opts.echoSize,
         echoSeconds: opts.echoSeconds,

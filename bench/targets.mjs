@@ -36,6 +36,18 @@ export const CONNECTION_TARGETS = [
 ];
 
 /**
+ * Compression (permessage-deflate) on ours and ws, in bench/lib/deflate.mjs:
+ * `fanout` targets broadcast to every connection with `mode`, `echo`
+ * targets echo (their server's on('message') handler). One row of memory
+ * per server.
+ */
+export const DEFLATE_TARGETS = [
+  { id: 'ours-router-deflate', label: 'ours: router broadcast', memLabel: 'ours: router (upgrade + auth + session)', server: 'ours-router-deflate', mode: 'broadcast', fanout: true },
+  { id: 'ours-deflate', label: 'ours: clients loop', memLabel: 'ours: WebSocketServer', server: 'ours-deflate', mode: 'loop', fanout: true, echo: true },
+  { id: 'ws-deflate', label: 'ws: clients loop', memLabel: 'ws', server: 'ws-deflate', mode: 'loop', fanout: true, echo: true, baseline: true },
+];
+
+/**
  * Fan-out: a server plus one of its broadcast `modes`. Targets sharing a
  * server run in the same server process, one after the other (order rotated
  * per round), over the same connections. `group: true` targets send to the

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 
 export const HELP = `Usage: npm run bench -- [flags]
 
-  --only LIST         scenarios to run: parser,encoder,echo,fanout,connections,scale
+  --only LIST         scenarios to run: parser,encoder,echo,fanout,connections,scale,deflate
   --targets LIST      only these target ids (ws, the baseline, always runs)
   --rounds N          rounds of the network scenarios (default 3)
   --micro-rounds N    rounds of the in-process scenarios (default 5)
@@ -19,6 +19,9 @@ export const HELP = `Usage: npm run bench -- [flags]
                       turn (default 10; e.g. 1,10 measures both)
   --group-every N     the group case sends to every Nth connection (default 10: 10%)
   --scale-messages N  private messages per scale-out latency measurement (default 2000)
+  --deflate-sizes LIST  JSON message sizes of the compression scenario
+                      (default 200,1024,4096,16384)
+  --deflate-deliveries N  deliveries per compressed fan-out measurement (default 10000)
   --echo-clients N    echo clients (default 100)
   --echo-size N       echo message size in bytes (default 64)
   --echo-seconds S    measured seconds per echo run (default 2)
@@ -33,7 +36,7 @@ export const HELP = `Usage: npm run bench -- [flags]
 
 Environment: BENCH_OURS_ENTRY=/path/to/index.js benchmarks another build of ours.`;
 
-export const ALL_SCENARIOS = ['parser', 'encoder', 'echo', 'fanout', 'connections', 'scale'];
+export const ALL_SCENARIOS = ['parser', 'encoder', 'echo', 'fanout', 'connections', 'scale', 'deflate'];
 
 export function parseArgs(argv) {
   const o = {
@@ -48,6 +51,8 @@ export function parseArgs(argv) {
     bursts: [10],
     groupEvery: 10,
     scaleMessages: 2000,
+    deflateSizes: [200, 1024, 4096, 16384],
+    deflateDeliveries: 10000,
     echoClients: 100,
     echoSize: 64,
     echoSeconds: 2,
@@ -88,6 +93,8 @@ export function parseArgs(argv) {
       case '--burst': o.bursts = list(val()).map((x) => int(x, flag)); break;
       case '--group-every': o.groupEvery = int(val(), flag); break;
       case '--scale-messages': o.scaleMessages = int(val(), flag); break;
+      case '--deflate-sizes': o.deflateSizes = list(val()).map((x) => int(x, flag)); break;
+      case '--deflate-deliveries': o.deflateDeliveries = int(val(), flag); break;
       case '--echo-clients': o.echoClients = int(val(), flag); break;
       case '--echo-size': o.echoSize = int(val(), flag); break;
       case '--echo-seconds': o.echoSeconds = int(val(), flag); break;
@@ -107,6 +114,7 @@ export function parseArgs(argv) {
     o.deliveries = Math.min(o.deliveries, 30000);
     o.microMeasureMs = 200;
     o.scaleMessages = Math.min(o.scaleMessages, 500);
+    o.deflateDeliveries = Math.min(o.deflateDeliveries, 5000);
   }
   // Parser, encoder and echo do not depend on the number of connections.
   if (big && !onlyGiven) o.only = ['fanout', 'connections'];

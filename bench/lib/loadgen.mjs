@@ -6,6 +6,7 @@
 // target needs from its clients is data the target declares (`client` in its
 // bench/servers/ module) and the orchestrator passes along unchanged:
 //   { protocol?: 'name',                          offered subprotocol; the 101 must select it
+//     extensions?: 'permessage-deflate; ...',     offered extensions; the 101 must accept permessage-deflate
 //     auth?: { member: text, other: text, ok: prefix } }
 // With `auth`, each connection sends one text message right after the upgrade
 // (`member` for group members, `other` for the rest) and counts as open only
@@ -20,12 +21,15 @@
 // too, on a pair of clients of its own (lib/pm-latency.mjs), apart from the
 // fan-out connections.
 import net from 'node:net';
+import { inflateRawSync, constants as zlib } from 'node:zlib';
 import { performance } from 'node:perf_hooks';
 import { serve, emit } from './ipc.mjs';
 import { upgradeRequest, CLIENT_ACCEPT, countFrames, clientFrame, asciiPayload, readFrame } from './wire.mjs';
 import { pmOpen, pmRun, pmClose } from './pm-latency.mjs';
 
 const HOST = '127.0.0.1';
+/** The tail a compressed message's deflate stream drops, appended back before inflating (RFC 7692 §7.2.2). */
+const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 export const MEMBER_PATH = '/?group=g';
 let conns = [];
 let mode = 'idle'; // 'idle' | 'fanout' | 'echo' | 'closing'
@@ -37,9 +41,12 @@ let connsComplete = 0;
 let badLength = 0;
 let stray = 0;
 let unexpectedClose = 0;
+// messages that arrived compressed (RSV1 set, RFC 7692 §6)
+let compressed = 0;
 
 // echo bookkeeping
-let echoFrame = null;
+/** The frames a client sends, in turn (one, except in the compression scenario). */
+let echoFrames = [];
 let echoRunning = false;
 let echoMeasuring = false;
 let echoLat = [];
@@ -54,6 +61,7 @@ function onFrame(c, op, len) {
   }
   if (op !== 1 && op !== 2 && op !== 0) return; // ping/pong etc. are not messages
   c.recv++;
+  if (c.rsv1) compressed++;
   if (mode === 'fanout') {
     if (c.expect === 0) {
       stray++; // a message for a connection outside the recipients
@@ -72,7 +80,7 @@ function onFrame(c, op, len) {
     }
     if (echoRunning) {
       c.t0 = now;
-      c.sock.write(echoFrame);
+      c.sock.write(echoFrames[c.recv % echoFrames.length]);
     } else {
       echoInFlight--;
       if (echoInFlight === 0 && echoIdleResolve) echoIdleResolve();
@@ -88,7 +96,8 @@ function onFrame(c, op, len) {
 function openOne(port, req, member, client, authFrame) {
   return new Promise((resolve) => {
     const sock = net.connect({ host: HOST, port });
-    const c = { sock, partial: null, rem: 0, op: 0, len: 0, recv: 0, expect: 0, t0: 0, open: false, member, closedByServer: false };
+    // `bytes`: what the server sent after the handshake (frame headers included), for the bytes-on-the-wire figures
+    const c = { sock, partial: null, rem: 0, op: 0, rsv1: false, len: 0, recv: 0, expect: 0, t0: 0, open: false, member, closedByServer: false, bytes: 0 };
     let hs = null;
     let phase = 'upgrade'; // 'upgrade' | 'auth' | 'open'
     let settled = false;
@@ -111,6 +120,7 @@ function openOne(port, req, member, client, authFrame) {
     };
     sock.on('data', (chunk) => {
       if (phase === 'open') {
+        c.bytes += chunk.length;
         countFrames(c, chunk, onFrame);
         return;
       }
@@ -127,6 +137,9 @@ function openOne(port, req, member, client, authFrame) {
           const m = /\r\nsec-websocket-protocol:\s*([^\r\n]*)/i.exec(head);
           if (!m || m[1].trim() !== client.protocol) return done(false, `subprotocol ${client.protocol} not selected`);
         }
+        if (client.extensions && !/\r\nsec-websocket-extensions:[^\r\n]*permessage-deflate/i.test(head)) {
+          return done(false, 'permessage-deflate not negotiated');
+        }
         hs = hs.subarray(end + 4);
         if (!authFrame) return opened(hs);
         phase = 'auth';
@@ -139,10 +152,13 @@ function openOne(port, req, member, client, authFrame) {
           if (hs.length > 1 << 20) done(false, 'oversized authentication answer');
           return;
         }
+        const rsv1 = (hs[0] & 0x40) !== 0;
         hs = hs.subarray(f.end);
         if (f.op === 8) return done(false, 'closed during authentication');
         if (f.op !== 1 && f.op !== 2) continue;
-        const text = f.payload.toString('utf8');
+        // A compressed answer is the connection's first message: it inflates alone (RFC 7692 §7.2.2).
+        const payload = rsv1 ? inflateRawSync(Buffer.concat([f.payload, TAIL]), { finishFlush: zlib.Z_SYNC_FLUSH }) : f.payload;
+        const text = payload.toString('utf8');
         if (!text.startsWith(client.auth.ok)) return done(false, `authentication refused: ${text.slice(0, 120)}`);
         return opened(hs);
       }
@@ -158,7 +174,7 @@ function openOne(port, req, member, client, authFrame) {
 
 serve({
   async connect({ port, count, concurrency, client = {}, groupEvery = 10 }) {
-    const reqs = [upgradeRequest(HOST, port, '/', client.protocol), upgradeRequest(HOST, port, MEMBER_PATH, client.protocol)];
+    const reqs = [upgradeRequest(HOST, port, '/', client.protocol, client.extensions), upgradeRequest(HOST, port, MEMBER_PATH, client.protocol, client.extensions)];
     const auths = client.auth ? [clientFrame(Buffer.from(client.auth.other), 1), clientFrame(Buffer.from(client.auth.member), 1)] : null;
     const t0 = performance.now();
     let next = conns.length;
@@ -190,9 +206,11 @@ serve({
     connsComplete = 0;
     badLength = 0;
     stray = 0;
+    compressed = 0;
     expectConns = 0;
     for (const c of conns) {
       c.recv = 0;
+      c.bytes = 0;
       c.expect = !group || c.member ? perConn : 0;
       if (c.expect > 0) expectConns++;
     }
@@ -201,18 +219,30 @@ serve({
 
   fanoutReport() {
     let delivered = 0;
+    let bytes = 0;
     let minRecv = Infinity;
     for (const c of conns) {
       if (c.expect === 0) continue;
       delivered += c.recv;
+      bytes += c.bytes;
       if (c.recv < minRecv) minRecv = c.recv;
     }
-    return { delivered, connsComplete, conns: expectConns, minRecv, badLength, stray, unexpectedClose };
+    return { delivered, connsComplete, conns: expectConns, minRecv, badLength, stray, unexpectedClose, bytes, compressed };
   },
 
-  echoStart({ size, binary }) {
+  /**
+   * `payloads` (base64), when given, replace the ASCII filler: each client
+   * sends them in turn, so a compressor with context takeover sees distinct
+   * messages rather than one it can point back to. With `rsv1` they are
+   * compressed messages (the compression scenario deflates each alone, valid
+   * on any permessage-deflate connection: RFC 7692 §7.2.1).
+   */
+  echoStart({ size, binary, payloads, rsv1 = false }) {
     mode = 'echo';
-    echoFrame = clientFrame(asciiPayload(size), binary ? 2 : 1);
+    const bodies = payloads === undefined ? [asciiPayload(size)] : payloads.map((p) => Buffer.from(p, 'base64'));
+    echoFrames = bodies.map((b) => clientFrame(b, binary ? 2 : 1));
+    if (rsv1) for (const f of echoFrames) f[0] |= 0x40;
+    compressed = 0;
     echoRunning = true;
     echoMeasuring = false;
     echoLat = [];
@@ -221,9 +251,10 @@ serve({
     const now = performance.now();
     for (const c of conns) {
       if (!c.open) continue;
+      c.bytes = 0;
       c.t0 = now;
       echoInFlight++;
-      c.sock.write(echoFrame);
+      c.sock.write(echoFrames[c.recv % echoFrames.length]);
     }
     return { clients: echoInFlight };
   },
@@ -231,6 +262,8 @@ serve({
   echoMark() {
     echoLat = [];
     echoCount = 0;
+    compressed = 0;
+    for (const c of conns) c.bytes = 0;
     echoMeasuring = true;
     return { t: Date.now() };
   },
@@ -240,6 +273,9 @@ serve({
     echoRunning = false;
     const count = echoCount;
     const lat = echoLat;
+    // bytes and compressed messages since echoMark (the measured window), read before the in-flight ones land
+    const bytes = conns.reduce((a, c) => a + c.bytes, 0);
+    const compressedNow = compressed;
     echoLat = [];
     if (echoInFlight > 0) {
       await new Promise((resolve) => {
@@ -249,7 +285,7 @@ serve({
       echoIdleResolve = null;
     }
     mode = 'idle';
-    return { count, lat, stuck: echoInFlight, unexpectedClose };
+    return { count, lat, stuck: echoInFlight, unexpectedClose, bytes, compressed: compressedNow };
   },
 
   async closeAll() {

@@ -2,7 +2,11 @@
 // the SVG chart (hand-written SVG, no dependency). The scale-out scenario,
 // whose reference is one process rather than ws, has its own tables
 // (./report-scale.mjs) and stays out of the ws tables and the chart.
-import { isScaleRow, renderScaleConsole, mdScale } from './report-scale.mjs';
+import { isScaleRow as isScaleOnly, renderScaleConsole, mdScale } from './report-scale.mjs';
+import { isDeflateRow, renderDeflateConsole, mdDeflate, deflateChecks } from './report-deflate.mjs';
+
+/** Rows with a section of their own, kept out of the ws tables and the chart. */
+const isScaleRow = (row) => isScaleOnly(row) || isDeflateRow(row);
 
 const SCENARIO_ORDER = ['parser', 'encoder', 'echo', 'fan-out', 'connections'];
 
@@ -78,6 +82,8 @@ export function renderConsole(results) {
   }
   const scale = renderScaleConsole(results);
   if (scale) out.push(scale, '');
+  const deflate = renderDeflateConsole(results);
+  if (deflate) out.push(deflate, '');
   const m = results.meta;
   const micro = results.rows.some((r) => r.scenario === 'parser' || r.scenario === 'encoder');
   const net = results.rows.some((r) => r.scenario !== 'parser' && r.scenario !== 'encoder');
@@ -247,6 +253,7 @@ export function targetChecks(results) {
       last.measured += `; server CPU ${fmtNum(ours.extra.cpuPerUpgrade.median)} vs ${fmtNum(ws.extra.cpuPerUpgrade.median)} µs/upgrade`;
     }
   }
+  deflateChecks(results, check);
   return out;
 }
 
@@ -403,6 +410,7 @@ export function renderMarkdown(results, svgName, big = null) {
     if (big && hasSplit(big)) mdSplit(md, big, ` (${big.meta.settings.conns.toLocaleString('en-US')} connections)`);
   }
   mdScale(md, results);
+  mdDeflate(md, results);
   md.push('## What is measured');
   md.push('');
   md.push(`- **parser**: in-process throughput of the server-side frame parser on a pre-built stream of masked client frames (8 MiB per pass, cut into 64 KiB chunks like socket reads), payload MB/s and frames/s. Ours is \`FrameParser\` fed through \`push()\`; ws is \`ws/lib/receiver.js\` fed through \`write()\`, the way ws's socket handler feeds it. Both unmask in place, so every pass gets a fresh copy of the stream, made off the clock. The text case is valid UTF-8 mixing 1- to 4-byte sequences, validated by each parser. Every pass checks the number and size of the messages delivered. Each measurement runs in a fresh process (${s.microWarmupMs} ms warm-up, ≥ ${s.microMeasureMs} ms measured); rates are per second of the process's CPU time (\`process.cpuUsage\`), so time spent descheduled on a busy machine is not charged to either target.`);
@@ -432,6 +440,7 @@ export function renderMarkdown(results, svgName, big = null) {
   md.push('- `npm run bench` — everything at 1,000 connections (about 2 minutes on 2 cores, build included); writes `bench/results/latest.json`.');
   md.push('- `npm run bench -- --big` — fan-out and connections at 10,000 connections; writes `bench/results/latest-big.json`.');
   md.push('- `node bench/run.mjs --only scale` — only the scale-out scenario (one process, node:cluster, Redis; about a minute), written to `bench/results/partial.json` like every `--only` run; `--scale-messages N` sets the private messages per latency measurement.');
+  md.push('- `node bench/run.mjs --only deflate` — only the compression scenario (ours and ws with `perMessageDeflate: true`; about 2 minutes); `--deflate-sizes 200,1024,4096,16384` and `--deflate-deliveries N` change it.');
   md.push('- `--rounds N`, `--micro-rounds N`, `--only parser,echo`, `--targets ours-router`, `--payloads 64,1024,16384`, `--burst 1,10`, `--binary`, `--conns N`, `--deliveries N`, `--quick`; `node bench/run.mjs --help` lists them all. Runs with `--only` or `--targets` write `bench/results/partial.json` and leave this page alone.');
   md.push('- `node bench/run.mjs --render` rebuilds this page and the chart from the two JSON files.');
   md.push('');

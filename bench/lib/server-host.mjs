@@ -6,6 +6,7 @@
 // (the scale-out scenario's adapter settings).
 import { serve } from './ipc.mjs';
 import { asciiPayload } from './wire.mjs';
+import { jsonMessage } from './json-payload.mjs';
 
 const impl = process.argv[2];
 const mod = await import(new URL(`../servers/${impl}.mjs`, import.meta.url));
@@ -62,9 +63,17 @@ serve({
   // in one event-loop turn, the next one on setImmediate (or after
   // `intervalMs`). go resolves once every burst has been handed to the
   // implementation; delivery is confirmed by the clients.
-  fanoutPrepare({ mode, size, binary, bursts, burstSize }) {
+  // `json`: realistic JSON texts (lib/json-payload.mjs) instead of the ASCII
+  // filler, turned into what the server sends by its optional prepareMessage().
+  fanoutPrepare({ mode, size, binary, bursts, burstSize, json = false }) {
     batches = [];
-    for (let b = 0; b < bursts; b++) batches.push(makeMessages(burstSize, size, binary));
+    for (let b = 0; b < bursts; b++) {
+      if (!json) batches.push(makeMessages(burstSize, size, binary));
+      else {
+        const texts = Array.from({ length: burstSize }, () => jsonMessage(size, seq++));
+        batches.push(typeof server.prepareMessage === 'function' ? texts.map((t) => server.prepareMessage(mode, t)) : texts);
+      }
+    }
     gcFull();
     // What each client should receive: the message as is, unless the server
     // wraps it (an application envelope); -1 skips the size check.

@@ -15,9 +15,10 @@ export const CLIENT_ACCEPT = acceptKey(CLIENT_KEY);
 
 /**
  * The client's upgrade request. `protocol`, when given, is offered in
- * Sec-WebSocket-Protocol (a target that needs a subprotocol declares it).
+ * Sec-WebSocket-Protocol (a target that needs a subprotocol declares it);
+ * `extensions` in Sec-WebSocket-Extensions (the compression scenario).
  */
-export function upgradeRequest(host, port, path = '/', protocol = '') {
+export function upgradeRequest(host, port, path = '/', protocol = '', extensions = '') {
   return Buffer.from(
     `GET ${path} HTTP/1.1\r\n` +
       `Host: ${host}:${port}\r\n` +
@@ -25,6 +26,7 @@ export function upgradeRequest(host, port, path = '/', protocol = '') {
       'Connection: Upgrade\r\n' +
       `Sec-WebSocket-Key: ${CLIENT_KEY}\r\n` +
       (protocol ? `Sec-WebSocket-Protocol: ${protocol}\r\n` : '') +
+      (extensions ? `Sec-WebSocket-Extensions: ${extensions}\r\n` : '') +
       'Sec-WebSocket-Version: 13\r\n\r\n',
     'latin1',
   );
@@ -169,6 +171,7 @@ export function countFrames(st, chunk, onFrame) {
       return;
     }
     st.op = chunk[i] & 0x0f;
+    st.rsv1 = (chunk[i] & 0x40) !== 0; // RFC 7692 §6: a compressed message
     st.len = len;
     i += hl;
     if (len === 0) onFrame(st, st.op, 0);
@@ -177,5 +180,5 @@ export function countFrames(st, chunk, onFrame) {
 }
 
 export function newFrameState() {
-  return { partial: null, rem: 0, op: 0, len: 0 };
+  return { partial: null, rem: 0, op: 0, rsv1: false, len: 0 };
 }

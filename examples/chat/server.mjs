@@ -62,7 +62,10 @@ async function adapter() {
 const who = cluster.isWorker ? `[worker ${cluster.worker.id}] ` : '';
 // recovery: a page whose connection drops (a network change, a laptop lid)
 // takes its session back and gets the lines it missed, once and in order.
-const chat = new WebSocketNodeServer(httpServer, { path: '/ws', adapter: await adapter(), recovery: true });
+// perMessageDeflate: browsers offer compression by themselves; messages of
+// 1 KiB and more (a room's history, long lines) travel compressed, and a
+// line broadcast to a room is compressed once for all its members.
+const chat = new WebSocketNodeServer(httpServer, { path: '/ws', adapter: await adapter(), recovery: true, perMessageDeflate: true });
 
 // The upgrade gate: browsers send Origin; only pages served by this server
 // may open a connection (cross-site WebSocket hijacking protection).

@@ -14,6 +14,15 @@ export interface NodeClientOptions<T extends ClientTypeMap = ClientTypeMap> exte
    * default)...
    */
   socket?: SocketOptions;
+  /**
+   * permessage-deflate, RFC 7692 (docs/client.md, "Compression"): true
+   * (default, as ws's client and browsers do: offered in the handshake, used
+   * when the server accepts), false (not offered) or options with the names
+   * and meanings of ws's (docs/websocket.md). Shorthand for
+   * `socket.perMessageDeflate`; this one wins when both are given. Browsers
+   * negotiate compression by themselves.
+   */
+  perMessageDeflate?: SocketOptions['perMessageDeflate'];
 }
 
 /** Largest message accepted from the server unless `socket.maxPayload` says otherwise. */
@@ -26,6 +35,7 @@ export class WebSocketNodeClient<T extends ClientTypeMap = ClientTypeMap> extend
     // the 30 s server default; and an application client has no use for the
     // 100 MiB messages the ws-compatible default allows a server to send.
     const socketOptions: SocketOptions = { closeTimeout: 5000, maxPayload: CLIENT_MAX_PAYLOAD, ...options.socket };
+    if (options.perMessageDeflate !== undefined) socketOptions.perMessageDeflate = options.perMessageDeflate;
     super(String(url), options, { createSocket: (u, protocols) => new WebSocket(u, protocols, socketOptions) });
   }
 }

@@ -14,7 +14,9 @@ export type ProtocolErrorCode =
   | 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH'
   | 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
   | 'WS_ERR_INVALID_UTF8'
-  | 'WS_ERR_INVALID_CLOSE_CODE';
+  | 'WS_ERR_INVALID_CLOSE_CODE'
+  /** permessage-deflate data zlib cannot inflate (the code ws reports, from zlib). */
+  | 'Z_DATA_ERROR';
 
 export class ProtocolError extends RangeError {
   readonly code: ProtocolErrorCode;

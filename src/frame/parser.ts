@@ -15,13 +15,17 @@
 // about a million bytes, not a million Buffer objects (or the socket chunks
 // they would slice).
 
-import { MAX_CONTROL_PAYLOAD, Opcode } from './constants.js';
+import { Opcode } from './constants.js';
+import { headerError } from './header-rules.js';
 import { readClosePayload } from './close-codes.js';
 import { ProtocolError, type ProtocolErrorCode } from './errors.js';
 import { ByteQueue } from './byte-queue.js';
 import { applyMask } from './mask.js';
 import { isUtf8, Utf8Validator } from './utf8.js';
 import { constants as bufferConstants } from 'node:buffer';
+import type { MessageDecompressor } from './deflate.js';
+
+export type { MessageDecompressor } from './deflate.js';
 
 /** Largest payload a single Buffer can hold on this platform. */
 const MAX_BUFFER = bufferConstants.MAX_LENGTH;
@@ -100,6 +104,11 @@ export class FrameParser {
   private assembled = 0;
   private messageLength = 0;
   private utf8: Utf8Validator | null = null;
+  /** permessage-deflate, once negotiated (setDecompressor). */
+  private inflater: MessageDecompressor | null = null;
+  /** The current frame's RSV1 bit, and the current message's (RFC 7692 §6: set on its first frame). */
+  private rsv1 = false;
+  private messageCompressed = false;
   /** Report frame boundaries (onMessage's frameEnds); off by default, as tiny frames would cost a number each. */
   trackFrames = false;
   private frameEnds: number[] | null = null;
@@ -110,6 +119,15 @@ export class FrameParser {
     this.maxPayload = options.maxPayload ?? 0;
     this.allowedRsv = options.allowedRsv ?? 0;
     this.checkUtf8 = !options.skipUtf8Validation;
+  }
+
+  /**
+   * permessage-deflate was negotiated (RFC 7692): RSV1 on the first frame
+   * of a data message marks it compressed, and it is inflated before
+   * delivery (UTF-8 is then checked on the inflated text).
+   */
+  setDecompressor(inflater: MessageDecompressor): void {
+    this.inflater = inflater;
   }
 
   /** True once a protocol error was reported; further input is ignored. */
@@ -166,6 +184,7 @@ export class FrameParser {
     this.messageLength = 0;
     this.messageOpcode = 0;
     this.frameRead = 0;
+    this.messageCompressed = false;
     this.utf8?.reset();
   }
 
@@ -183,46 +202,15 @@ export class FrameParser {
     const b0 = this.input.byteAt(0);
     const b1 = this.input.byteAt(1);
     const fin = (b0 & 0x80) !== 0;
-    const rsv = b0 & 0x70;
     const opcode = b0 & 0x0f;
     const masked = (b1 & 0x80) !== 0;
     let len = b1 & 0x7f;
 
-    // RFC 6455 §5.2: RSV bits must be 0 unless an extension defines them.
-    const badRsv = rsv & ~this.allowedRsv;
-    if (badRsv !== 0) {
-      return (badRsv & 0x40) !== 0
-        ? this.fail('Invalid WebSocket frame: RSV1 must be clear', 'WS_ERR_UNEXPECTED_RSV_1', 1002)
-        : this.fail('Invalid WebSocket frame: RSV2 and RSV3 must be clear', 'WS_ERR_UNEXPECTED_RSV_2_3', 1002);
-    }
+    const problem = headerError(b0, b1, this.allowedRsv, this.inflater !== null, this.messageOpcode !== 0, this.server);
+    if (problem !== null) return this.fail(problem.message, problem.code, problem.closeCode);
     const control = (opcode & 0x08) !== 0;
-    if (control) {
-      if (opcode !== Opcode.Close && opcode !== Opcode.Ping && opcode !== Opcode.Pong) {
-        return this.fail(`Invalid WebSocket frame: invalid opcode ${opcode}`, 'WS_ERR_INVALID_OPCODE', 1002);
-      }
-      // RFC 6455 §5.5: control frames must not be fragmented and carry <= 125 bytes.
-      if (!fin) return this.fail('Invalid WebSocket frame: FIN must be set', 'WS_ERR_EXPECTED_FIN', 1002);
-      if (len > MAX_CONTROL_PAYLOAD) {
-        return this.fail(`Invalid WebSocket frame: invalid payload length ${len}`, 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH', 1002);
-      }
-    } else if (opcode === Opcode.Continuation) {
-      if (this.messageOpcode === 0) {
-        return this.fail('Invalid WebSocket frame: invalid opcode 0', 'WS_ERR_INVALID_OPCODE', 1002);
-      }
-    } else if (opcode === Opcode.Text || opcode === Opcode.Binary) {
-      // RFC 6455 §5.4: fragments of one message are not interleaved with another.
-      if (this.messageOpcode !== 0) {
-        return this.fail(`Invalid WebSocket frame: invalid opcode ${opcode}`, 'WS_ERR_INVALID_OPCODE', 1002);
-      }
-    } else {
-      return this.fail(`Invalid WebSocket frame: invalid opcode ${opcode}`, 'WS_ERR_INVALID_OPCODE', 1002);
-    }
-    // RFC 6455 §5.1: clients mask every frame, servers never do.
-    if (masked !== this.server) {
-      return this.server
-        ? this.fail('Invalid WebSocket frame: MASK must be set', 'WS_ERR_EXPECTED_MASK', 1002)
-        : this.fail('Invalid WebSocket frame: MASK must be clear', 'WS_ERR_UNEXPECTED_MASK', 1002);
-    }
+    // RFC 7692 §6: RSV1 marks a compressed message (headerError let it through only where allowed).
+    const rsv1 = (b0 & 0x40) !== 0 && this.inflater !== null && (opcode === Opcode.Text || opcode === Opcode.Binary);
 
     let headerSize = 2;
     if (len === 126) {
@@ -269,6 +257,7 @@ export class FrameParser {
     this.input.skip(headerSize);
     this.fin = fin;
     this.opcode = opcode;
+    this.rsv1 = rsv1;
     this.masked = masked;
     this.payloadLength = len;
     this.state = S_PAYLOAD;
@@ -280,11 +269,29 @@ export class FrameParser {
     const payload = this.input.take(this.payloadLength);
     if (this.masked && payload.length > 0) applyMask(payload, this.maskKey);
     this.state = S_HEADER;
-    if (this.opcode === Opcode.Text && this.checkUtf8 && !isUtf8(payload)) {
+    this.deliver(payload, this.opcode === Opcode.Binary, this.rsv1, false, null);
+  }
+
+  /**
+   * A complete message: inflated when compressed, its text checked unless
+   * that was done while it arrived (`checked`), then handed to the sink.
+   */
+  private deliver(data: Buffer, isBinary: boolean, compressed: boolean, checked: boolean, frameEnds: readonly number[] | null): void {
+    if (compressed) {
+      const out = this.inflater!.inflate(data);
+      if (!Buffer.isBuffer(out)) {
+        this.fail(out.message, out.code, out.closeCode);
+        return;
+      }
+      data = out;
+      // Boundaries of compressed frames say nothing of the inflated bytes.
+      frameEnds = null;
+    }
+    if (!isBinary && !checked && this.checkUtf8 && !isUtf8(data)) {
       this.fail('Invalid WebSocket frame: invalid UTF-8 sequence', 'WS_ERR_INVALID_UTF8', 1007);
       return;
     }
-    this.sink.onMessage(payload, this.opcode === Opcode.Binary, null);
+    this.sink.onMessage(data, isBinary, frameEnds);
   }
 
   /**
@@ -308,9 +315,14 @@ export class FrameParser {
     this.messageLength += length;
     this.state = S_HEADER;
     const opcode = this.opcode;
-    if (opcode !== Opcode.Continuation) this.messageOpcode = opcode;
+    if (opcode !== Opcode.Continuation) {
+      this.messageOpcode = opcode;
+      this.messageCompressed = this.rsv1;
+    }
     const whole = this.fin && opcode !== Opcode.Continuation;
-    if (this.messageOpcode === Opcode.Text && this.checkUtf8) {
+    const compressed = this.messageCompressed;
+    // Compressed text is checked once inflated (deliver()).
+    if (this.messageOpcode === Opcode.Text && this.checkUtf8 && !compressed) {
       const piece = length === 0 ? EMPTY : this.assembly!.subarray(start, this.assembled);
       const valid = whole
         ? isUtf8(piece)
@@ -329,8 +341,9 @@ export class FrameParser {
     this.frameEnds = null;
     this.messageLength = 0;
     this.messageOpcode = 0;
-    this.sink.onMessage(data, isBinary, frameEnds);
-    return true;
+    this.messageCompressed = false;
+    this.deliver(data, isBinary, compressed, !compressed, frameEnds);
+    return this.state !== S_FAILED;
   }
 
   /**

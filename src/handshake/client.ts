@@ -5,6 +5,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { computeAccept, generateKey } from './accept.js';
 import { hasToken, isToken } from './tokens.js';
+import { acceptResponse, type DeflateParams, type DeflateSettings } from './permessage-deflate.js';
 
 export interface ClientRequestPlan {
   key: string;
@@ -14,9 +15,10 @@ export interface ClientRequestPlan {
 /**
  * Headers for the upgrade request. `extra` may add but not override our own.
  * `version` is the Sec-WebSocket-Version to send: 13 (RFC 6455), or 8 for
- * the last draft, which some old servers still ask for.
+ * the last draft, which some old servers still ask for. `extensions`: the
+ * Sec-WebSocket-Extensions offer (see deflateOffer), if any.
  */
-export function buildClientRequest(protocols: readonly unknown[], extra: Record<string, string> = {}, version: 8 | 13 = 13): ClientRequestPlan {
+export function buildClientRequest(protocols: readonly unknown[], extra: Record<string, string> = {}, version: 8 | 13 = 13, extensions?: string): ClientRequestPlan {
   const seen = new Set<string>();
   for (const p of protocols) {
     // RFC 6455 §4.1: each subprotocol is a token, listed once.
@@ -30,17 +32,23 @@ export function buildClientRequest(protocols: readonly unknown[], extra: Record<
   headers['Connection'] = 'Upgrade';
   headers['Upgrade'] = 'websocket';
   if (protocols.length > 0) headers['Sec-WebSocket-Protocol'] = protocols.join(',');
+  if (extensions !== undefined) headers['Sec-WebSocket-Extensions'] = extensions;
   return { key, headers };
 }
 
-export type ResponseCheck = { ok: true; protocol: string } | { ok: false; message: string };
+export type ResponseCheck = { ok: true; protocol: string; deflate?: DeflateParams | null } | { ok: false; message: string };
 
-/** Verifies a 101 response against RFC 6455 §4.1 (the client's checks, steps 1-6). */
+/**
+ * Verifies a 101 response against RFC 6455 §4.1 (the client's checks,
+ * steps 1-6). `deflate`: the permessage-deflate settings our offer was
+ * made from (null: no extension offered).
+ */
 export function verifyServerResponse(
   statusCode: number | undefined,
   headers: IncomingHttpHeaders,
   key: string,
   protocols: readonly string[],
+  deflate: DeflateSettings | null = null,
 ): ResponseCheck {
   if (statusCode !== 101) return { ok: false, message: `Unexpected server response: ${statusCode}` };
   if (!hasToken(headers.upgrade, 'websocket')) return { ok: false, message: 'Invalid Upgrade header' };
@@ -56,9 +64,8 @@ export function verifyServerResponse(
   } else if (protocols.length > 0) {
     return { ok: false, message: 'Server sent no subprotocol' };
   }
-  // §4.1 step 5: we offer no extensions, so the server must not claim any.
-  if (headers['sec-websocket-extensions'] !== undefined) {
-    return { ok: false, message: 'Server sent a Sec-WebSocket-Extensions header but no extension was requested' };
-  }
-  return { ok: true, protocol: chosen ?? '' };
+  // §4.1 step 5: only an extension we offered, as RFC 7692 §5 and §7.1 allow it.
+  const negotiated = acceptResponse(headers['sec-websocket-extensions'], deflate);
+  if (typeof negotiated === 'string') return { ok: false, message: negotiated };
+  return negotiated === null ? { ok: true, protocol: chosen ?? '' } : { ok: true, protocol: chosen ?? '', deflate: negotiated };
 }

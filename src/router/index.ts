@@ -34,6 +34,7 @@ export {
   type PresenceOptions,
   type RecoveryOptions,
   type RecoveryStats,
+  type CompressionStats,
   type AppTypeMap,
   type AppRequestName,
   type AppRequestBody,

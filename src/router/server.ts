@@ -19,6 +19,7 @@ import { checkEventName } from './commands.js';
 import { HookError } from './errors.js';
 import { resolveOptions } from './limits.js';
 import { recoveryStats } from './retention.js';
+import { compressionStats } from './outgoing.js';
 import { Router } from './router.js';
 import { isSession, type Session } from './session.js';
 import { broadcastTarget } from './broadcast-options.js';
@@ -132,6 +133,7 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
       clientTracking: true,
       handleProtocols: this.#router.pickProtocol,
       closeTimeout: o.closeTimeout,
+      perMessageDeflate: o.perMessageDeflate,
       // The hard bound: pushes stop at the limit (router), answers and
       // application writes through the core at twice the limit.
       backpressure: bp === false ? undefined : { limit: 2 * bp.limit, policy: 'close', closeCode: bp.closeCode },
@@ -270,6 +272,7 @@ export class WebSocketNodeServer<TData = Record<string, unknown>, TApp extends A
       deferredPresence: this.#router.pacer.deferred,
       adapter: this.#adapter.stats,
       recovery: recoveryStats(this.#router.recovery),
+      compression: { ...compressionStats(this.#router) },
     };
   }
 

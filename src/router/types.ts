@@ -6,9 +6,12 @@ import type { Adapter, AdapterStats } from './adapter.js';
 import type { RemoteSession } from './remote-session.js';
 import type { Session } from './session.js';
 import type { AppTypeMap } from './wire.js';
+import type { PerMessageDeflateOptions } from '../session/index.js';
+import type { CompressionStats } from './outgoing.js';
 
 export type { BroadcastOptions } from './session.js';
 export type { AppTypeMap } from './wire.js';
+export type { CompressionStats } from './outgoing.js';
 
 export type Awaitable<T> = T | PromiseLike<T>;
 
@@ -144,6 +147,14 @@ export interface WebSocketNodeServerOptions {
    * missed are replayed. false (default) or true (all defaults) or limits.
    */
   recovery?: RecoveryOptions | boolean;
+  /**
+   * permessage-deflate, RFC 7692 (docs/server.md, "Compression"): false
+   * (default: not accepted), true (the defaults) or options, with the names
+   * and meanings of ws's. With our defaults (no context takeover), a
+   * broadcast is compressed once and that one frame goes to every
+   * connection that negotiated the extension.
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
 }
 
 /** Limits of session recovery. */
@@ -193,6 +204,7 @@ export const DEFAULTS = {
   maxGroupsPerSession: 128,
   maxGroups: 100_000,
   recovery: false,
+  perMessageDeflate: false,
 } as const;
 
 /** The limits of `recovery: true`. */
@@ -234,6 +246,8 @@ export interface ServerStats {
   adapter: AdapterStats;
   /** Session recovery (all 0 when it is off). */
   recovery: RecoveryStats;
+  /** Pushes the router compressed (all 0 when perMessageDeflate is off); answers compressed by the connection are not counted. */
+  compression: CompressionStats;
 }
 
 /** ServerStats.recovery. */

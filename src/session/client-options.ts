@@ -7,6 +7,7 @@ import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import type { SocketOptions, WebSocketBase } from './websocket.js';
+import type { DeflateSettings, PerMessageDeflateOptions } from '../handshake/permessage-deflate.js';
 
 export interface ClientOptions extends SocketOptions {
   /** Extra request headers (cannot override the handshake's own). */
@@ -27,8 +28,12 @@ export interface ClientOptions extends SocketOptions {
   createConnection?: typeof net.createConnection;
   /** Subprotocols, when the `protocols` argument is not given. */
   protocols?: string | string[];
-  /** Accepted for compatibility; no extension is offered. */
-  perMessageDeflate?: boolean | object;
+  /**
+   * permessage-deflate (RFC 7692). Default true, as in ws: the extension
+   * is offered (`permessage-deflate; client_max_window_bits`) and used if
+   * the server accepts it. false: not offered.
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /** Passed to http(s).request: agent, auth, TLS options, family, localAddress... */
   [requestOption: string]: unknown;
 }
@@ -169,6 +174,8 @@ export interface DialState {
   options: ClientOptions;
   redirects: number;
   origin: Origin | null;
+  /** permessage-deflate as offered (null: not offered). */
+  deflate: DeflateSettings | null;
 }
 
 /**

@@ -9,6 +9,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { buildClientRequest, verifyServerResponse } from '../handshake/client.js';
+import { deflateOffer, deflateSettings } from '../handshake/permessage-deflate.js';
 import { CONNECTING } from './connection.js';
 import { WebSocketBase } from './websocket.js';
 import type { OtherEvent, WebSocketEvents } from './event-types.js';
@@ -28,7 +29,9 @@ export class WebSocket extends WebSocketBase {
     const args = address === null ? { protocols: [], options: options ?? {} } : normalizeArguments(protocols, options);
     super(address === null ? 'server' : 'client', args.options);
     if (address === null) return;
-    const state: DialState = { protocols: args.protocols as string[], options: args.options, redirects: 0, origin: null };
+    // As in ws, the client offers permessage-deflate unless told not to; a bad option throws here.
+    const deflate = deflateSettings(args.options.perMessageDeflate ?? true, 'client');
+    const state: DialState = { protocols: args.protocols as string[], options: args.options, redirects: 0, origin: null, deflate };
     dial(this, state, address);
   }
 
@@ -80,7 +83,7 @@ function dial(ws: WebSocket, state: DialState, address: string | URL): void {
   }
   let options = state.options;
   const version = options.protocolVersion === 8 ? 8 : 13;
-  const plan = buildClientRequest(state.protocols, (options.headers ?? {}) as Record<string, string>, version);
+  const plan = buildClientRequest(state.protocols, (options.headers ?? {}) as Record<string, string>, version, state.deflate === null ? undefined : deflateOffer(state.deflate));
   const headers: Record<string, unknown> = plan.headers;
   if (options.origin) headers[version < 13 ? 'Sec-WebSocket-Origin' : 'Origin'] = options.origin;
   const target = requestOptionsFor(url, options, headers);
@@ -145,7 +148,7 @@ function dial(ws: WebSocket, state: DialState, address: string | URL): void {
       return;
     }
     ws._req = null;
-    const check = verifyServerResponse(res.statusCode, res.headers, plan.key, state.protocols);
+    const check = verifyServerResponse(res.statusCode, res.headers, plan.key, state.protocols, state.deflate);
     if (!check.ok) {
       ws._handshakeFailed();
       socket.once('close', () => failNow(ws, new Error(check.message)));
@@ -153,6 +156,7 @@ function dial(ws: WebSocket, state: DialState, address: string | URL): void {
       return;
     }
     ws._protocol = check.protocol;
+    if (check.deflate) ws._useDeflate(check.deflate, state.deflate!);
     ws._attach(socket, head);
     ws.emit('open');
   });

@@ -33,11 +33,13 @@
 
 import { CloseCode, Opcode } from '../frame/constants.js';
 import { encodeClosePayload, encodeHeader, encodeWith, toBuffer, type FrameCache } from '../frame/encoder.js';
-import { isValidCloseCode } from '../frame/close-codes.js';
 import type { ProtocolError } from '../frame/errors.js';
 import { MaskKeys } from '../frame/mask.js';
 import { FrameParser, type ParserSink, type Role } from '../frame/parser.js';
-import { isUtf8 } from '../frame/utf8.js';
+import type { DeflateParams, DeflateSettings } from '../handshake/permessage-deflate.js';
+import { atLeast, compressedFrame, createCodec, type DeflateCodec, type SharedDeflate } from './deflate.js';
+
+export { checkClose } from './close-args.js';
 
 export const CONNECTING = 0;
 export const OPEN = 1;
@@ -143,6 +145,11 @@ export class Connection {
   readonly #keys: MaskKeys | null;
   readonly #autoPong: boolean;
   readonly #frames: FrameCache | null;
+  readonly #maxPayload: number;
+  /** permessage-deflate, once the handshake negotiated it. */
+  #deflate: DeflateCodec | null = null;
+  /** The message being sent in fragments is compressed (RSV1 on its first frame). */
+  #compressing = false;
 
   constructor(options: ConnectionOptions, events: ConnectionEvents) {
     this.#events = events;
@@ -151,6 +158,7 @@ export class Connection {
     this.#keys = this.#mask ? new MaskKeys(options.generateMask) : null;
     this.#autoPong = options.autoPong !== false;
     this.#frames = this.#mask ? null : (options.frameCache ?? null);
+    this.#maxPayload = options.maxPayload ?? 0;
     this.#parser = new FrameParser(
       { role: options.role, maxPayload: options.maxPayload, skipUtf8Validation: options.skipUtf8Validation },
       new Connection.#Received(this),
@@ -184,6 +192,18 @@ export class Connection {
   /** True while a message sent with fin=false awaits its final fragment. */
   get fragmenting(): boolean {
     return this.#fragmenting;
+  }
+
+  /** permessage-deflate as negotiated (before open()): inflate what the peer compressed, compress ours from the threshold on. */
+  enableDeflate(params: DeflateParams, settings: DeflateSettings): void {
+    const codec = createCodec(params, settings, this.role, this.#maxPayload);
+    this.#deflate = codec;
+    this.#parser.setDecompressor(codec.inflater);
+  }
+
+  /** Non-null when a message compressed alone is valid here (see SharedDeflate). */
+  get sharedDeflate(): SharedDeflate | null {
+    return this.#deflate === null ? null : this.#deflate.shared;
   }
 
   // ---- transport in ----
@@ -233,8 +253,19 @@ export class Connection {
    * following sends continue the same message (RFC 6455 §5.4) until one
    * with `fin` true ends it. Null when not OPEN (nothing to send).
    */
-  send(data: string | Buffer | ArrayBuffer | ArrayBufferView | readonly Buffer[], isBinary: boolean, fin = true): FrameBytes | null {
+  send(data: string | Buffer | ArrayBuffer | ArrayBufferView | readonly Buffer[], isBinary: boolean, fin = true, compress = true): FrameBytes | null {
     if (this.#state !== S_OPEN) return null;
+    const codec = this.#deflate;
+    if (codec !== null) {
+      // RFC 7692 §6: a message is compressed or not as a whole; decided
+      // at its first fragment (as ws decides it: by that fragment's size).
+      if (!this.#fragmenting) this.#compressing = compress && atLeast(data, codec.threshold);
+      if (this.#compressing) {
+        const first = !this.#fragmenting;
+        this.#fragmenting = !fin;
+        return compressedFrame(codec, data, isBinary, first, fin, this.#keys);
+      }
+    }
     const frames = this.#frames;
     if (frames !== null && typeof data === 'string' && fin && !this.#fragmenting) {
       // Whole server messages from strings: encoded straight into the frame,
@@ -252,8 +283,12 @@ export class Connection {
    * Passes through a frame the caller already encoded (see prepareFrame).
    * Null while not OPEN, or while a fragmented send is open: a whole message
    * cannot be interleaved with the fragments of another (RFC 6455 §5.4).
+   * A compressed frame (RSV1, see prepareDeflatedFrame) only where a
+   * message compressed alone is valid: elsewhere the peer would fail the
+   * connection, or read it against a context it does not share with us.
    */
   sendRaw(frame: Buffer): Buffer | null {
+    if ((frame[0] & 0x40) !== 0 && this.sharedDeflate === null) return null;
     return this.#state === S_OPEN && !this.#fragmenting ? frame : null;
   }
 
@@ -359,22 +394,4 @@ export class Connection {
  */
 export function closeKind(code: number | undefined): FrameKind {
   return code !== undefined && code >= 1002 && code <= 1014 && code !== 1012 ? FRAME_CLOSE : FRAME_DATA;
-}
-
-/**
- * Validates the arguments of close() with ws's errors and messages: a code
- * that may not be sent is a TypeError, a reason over 123 bytes a RangeError.
- * A reason that is not valid UTF-8 is refused too (a SyntaxError, as the
- * browser API throws), where ws would send it and the peer fail the
- * connection with 1007.
- */
-export function checkClose(code: number | undefined, reason: string | Buffer | undefined): void {
-  if (code !== undefined && (typeof code !== 'number' || !isValidCloseCode(code) || code === 1005)) {
-    throw new TypeError('First argument must be a valid error code number');
-  }
-  if (reason !== undefined && reason !== '') {
-    const bytes = typeof reason === 'string' ? Buffer.from(reason) : reason;
-    if (bytes.length > 123) throw new RangeError('The message must not be greater than 123 bytes');
-    if (!isUtf8(bytes)) throw new SyntaxError('Close reason must be valid UTF-8');
-  }
 }

@@ -7,6 +7,8 @@ export type { RawData, WebSocketEvents } from './event-types.js';
 export { WebSocketServer, type ServerOptions, type VerifyClientInfo, type VerifyClientSync, type VerifyClientAsync, type WebSocketServerEvents } from './server.js';
 export { WsEvent as Event, MessageEvent, CloseEvent, ErrorEvent } from './events.js';
 export { createWebSocketStream } from './stream.js';
+export { prepareDeflatedFrame, type SharedDeflate } from './deflate.js';
+export type { PerMessageDeflateOptions } from '../handshake/permessage-deflate.js';
 
 import { WebSocket as WebSocketClass } from './client.js';
 import { WebSocketServer as WebSocketServerClass } from './server.js';

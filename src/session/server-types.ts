@@ -7,6 +7,7 @@ import type * as https from 'node:https';
 import type { WebSocket } from './client.js';
 import type { WebSocketServerEventsOf } from './event-types.js';
 import type { BackpressureOptions } from './websocket.js';
+import type { PerMessageDeflateOptions } from '../handshake/permessage-deflate.js';
 
 export interface VerifyClientInfo {
   origin: string | undefined;
@@ -70,8 +71,12 @@ export interface ServerOptions {
   maxHeaderSize?: number;
   /** Outbound bound per connection and the policy past it. Default: no limit (as ws). */
   backpressure?: Omit<BackpressureOptions, 'onLimit'>;
-  /** Accepted for compatibility; compression is not implemented (no extension is negotiated). */
-  perMessageDeflate?: boolean | object;
+  /**
+   * permessage-deflate (RFC 7692). Default false: no offer is accepted.
+   * true or an object: the first acceptable offer of each client is
+   * (see docs/websocket.md, "Compression (permessage-deflate)").
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /**
    * Accepted as in ws 8.17+ (default true); messages are always emitted as
    * they are parsed, as with ws's default.

@@ -11,6 +11,7 @@ import type * as https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { buildAcceptHeaders, reasonPhrase, validateUpgradeRequest, type Refusal } from '../handshake/server.js';
+import { acceptOffers, deflateSettings, type DeflateSettings } from '../handshake/permessage-deflate.js';
 import { WebSocket } from './client.js';
 import type { BackpressureOptions } from './websocket.js';
 import type { ClientOptions } from './client.js';
@@ -91,6 +92,8 @@ export class WebSocketServer extends EventEmitter {
   private _backpressure: BackpressureOptions | undefined;
   private _admission: Admission;
   private _sweeps: Sweeps<WebSocket> | null = null;
+  /** permessage-deflate as configured (null: off, no offer is accepted). */
+  private _deflate: DeflateSettings | null;
   /** Counters for operators: what the limits did. */
   readonly stats = { dropped: 0, closedForBackpressure: 0, heartbeatTimeouts: 0, idleTimeouts: 0, refusedOverCapacity: 0 };
 
@@ -106,6 +109,7 @@ export class WebSocketServer extends EventEmitter {
     // ws's defaults, spread under the given options, so `wss.options` reads as ws's does.
     this.options = { ...WS_DEFAULTS, WebSocket, ...options };
     if (this.options.perMessageDeflate === true) this.options.perMessageDeflate = {};
+    this._deflate = deflateSettings(this.options.perMessageDeflate, 'server');
     if (this.options.clientTracking) this.clients = new Set();
     if ((options.heartbeatInterval || options.idleTimeout) && !this.options.clientTracking) {
       throw new TypeError('heartbeatInterval and idleTimeout need clientTracking');
@@ -281,7 +285,9 @@ export class WebSocketServer extends EventEmitter {
       // RFC 6455 §4.2.2: the server may only select one of the offered values.
       if (typeof chosen === 'string' && protocols.has(chosen)) protocol = chosen;
     }
-    const lines = buildAcceptHeaders(key, protocol);
+    // RFC 7692 §5: the first acceptable permessage-deflate offer, if enabled.
+    const deflate = this._deflate === null ? null : acceptOffers(req.headers['sec-websocket-extensions'], this._deflate);
+    const lines = buildAcceptHeaders(key, protocol, deflate === null ? [] : [`Sec-WebSocket-Extensions: ${deflate.header}`]);
     this.emit('headers', lines, req);
     const Ctor = this.options.WebSocket ?? WebSocket;
     // One options object per server, shared by every connection.
@@ -294,6 +300,7 @@ export class WebSocketServer extends EventEmitter {
     };
     const ws = new Ctor(null, undefined, this._socketOptions);
     ws._protocol = protocol ?? '';
+    if (deflate !== null) ws._useDeflate(deflate, this._deflate!);
     socket.write(lines.join('\r\n') + '\r\n\r\n');
     socket.removeListener('error', onHandshakeError);
     ws._attach(socket, head);

@@ -13,6 +13,9 @@ import { CLOSED, CLOSING, CONNECTING, FRAME_CONTROL, FRAME_DATA, OPEN, checkClos
 import { BrowserEvents } from './event-target.js';
 import { Transport, type BinaryType } from './transport.js';
 import { isBlob, isText, normalize, type SendData } from './send-data.js';
+import type { DeflateParams, DeflateSettings } from '../handshake/permessage-deflate.js';
+import { EXTENSION_NAME } from '../handshake/permessage-deflate.js';
+import type { SharedDeflate } from './deflate.js';
 
 export type { BinaryType } from './transport.js';
 
@@ -76,6 +79,8 @@ interface Waiting {
   isBinary: boolean;
   fin: boolean;
   cb: Callback | undefined;
+  /** send's `compress` option (permessage-deflate). */
+  compress?: boolean;
   code?: number;
   reason?: string | Buffer;
 }
@@ -113,6 +118,8 @@ export class WebSocketBase extends BrowserEvents {
   #waiting: Waiting[] | null = null;
   /** Bytes of the operations in #waiting, and of sends made after the connection stopped being open (ws counts both). */
   #held = 0;
+  /** The negotiated extensions, as ws lists them (names). */
+  #extensions = '';
 
   constructor(role: 'server' | 'client', options: SocketOptions = {}) {
     super();
@@ -127,7 +134,15 @@ export class WebSocketBase extends BrowserEvents {
     return this._protocol;
   }
   get extensions(): string {
-    return '';
+    return this.#extensions;
+  }
+  /**
+   * @internal Non-null when permessage-deflate is active and
+   * server_no_context_takeover is in effect (server side): a frame from
+   * prepareDeflatedFrame(data, binary, ws.sharedDeflate) is valid here.
+   */
+  get sharedDeflate(): SharedDeflate | null {
+    return this.#conn.sharedDeflate;
   }
   get url(): string {
     // Typed string as in ws's declarations; undefined on a server-side connection, as in ws.
@@ -166,6 +181,12 @@ export class WebSocketBase extends BrowserEvents {
     return this.#io.socket;
   }
 
+  /** @internal The handshake negotiated permessage-deflate: turn it on (before _attach). */
+  _useDeflate(params: DeflateParams, settings: DeflateSettings): void {
+    this.#conn.enableDeflate(params, settings);
+    this.#extensions = EXTENSION_NAME;
+  }
+
   /** @internal Attaches the upgraded socket and any bytes read past the handshake. */
   _attach(socket: Duplex, head: Buffer): void {
     this.#io.attach(socket, head);
@@ -178,20 +199,21 @@ export class WebSocketBase extends BrowserEvents {
     }
     if (this.readyState === CONNECTING) throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
     const fin = options?.fin !== false;
+    const compress = options?.compress !== false;
     if (typeof data !== 'string' && isBlob(data)) {
-      this.#readBlob(data, { op: 'send', payload: null, size: data.size, error: null, isBinary: options?.binary ?? true, fin, cb });
+      this.#readBlob(data, { op: 'send', payload: null, size: data.size, error: null, isBinary: options?.binary ?? true, fin, cb, compress });
       return;
     }
     const payload = normalize(data);
     const isBinary = options?.binary ?? !isText(data);
     if (this.#waiting !== null) {
-      this.#wait({ op: 'send', payload, size: byteLength(payload), error: null, isBinary, fin, cb });
+      this.#wait({ op: 'send', payload, size: byteLength(payload), error: null, isBinary, fin, cb, compress });
       return;
     }
-    this.#send(payload, isBinary, fin, cb);
+    this.#send(payload, isBinary, fin, cb, compress);
   }
 
-  #send(payload: string | Buffer, isBinary: boolean, fin: boolean, cb: Callback | undefined): void {
+  #send(payload: string | Buffer, isBinary: boolean, fin: boolean, cb: Callback | undefined, compress = true): void {
     if (this.readyState !== OPEN) {
       this.#notOpen(payload, cb);
       return;
@@ -201,7 +223,7 @@ export class WebSocketBase extends BrowserEvents {
       if (cb) process.nextTick(cb, new Error('Message dropped: the connection is over its backpressure limit'));
       return;
     }
-    const frame = this.#conn.send(payload, isBinary, fin);
+    const frame = this.#conn.send(payload, isBinary, fin, compress);
     if (frame !== null) io.send(frame, cb, FRAME_DATA);
   }
 
@@ -300,7 +322,7 @@ export class WebSocketBase extends BrowserEvents {
         continue;
       }
       if (w.op === 'close') this.#close(w.code, w.reason);
-      else if (w.op === 'send') this.#send(w.payload!, w.isBinary, w.fin, w.cb);
+      else if (w.op === 'send') this.#send(w.payload!, w.isBinary, w.fin, w.cb, w.compress);
       else this.#sendControl(w.op === 'ping', w.payload!, w.cb);
     }
     if (queue !== null && queue.length === 0 && this.#waiting === queue) this.#waiting = null;

@@ -135,7 +135,11 @@ export async function runCase(c, server) {
   const responseMs = c.responseMs ?? 2000;
   const tcpCloseMs = c.tcpCloseMs ?? 2000;
   const errorsBefore = server.errors.length;
-  const conn = await connectRaw(server.port, { earlyData: c.earlyData });
+  // `extensions`: a Sec-WebSocket-Extensions offer; `decode(frames, headers)`
+  // then turns the server's frames into plain ones (permessage-deflate) and
+  // returns { frames, problems }.
+  const extraHeaders = c.extensions === undefined ? undefined : { 'Sec-WebSocket-Extensions': c.extensions };
+  const conn = await connectRaw(server.port, { earlyData: c.earlyData, extraHeaders });
   const eventCount = () => conn.frames.filter((f) => f.fin || f.opcode >= 8).length;
   const closeSeen = () => conn.frames.some((f) => f.opcode === OP.CLOSE);
   const notes = [];
@@ -174,12 +178,13 @@ export async function runCase(c, server) {
     conn.destroy();
   }
 
-  const { events, violations } = framesToEvents(conn.frames);
+  const decoded = c.decode ? await c.decode(conn.frames, conn.handshakeHeaders) : { frames: conn.frames, problems: [] };
+  const { events, violations } = framesToEvents(decoded.frames);
   const closeIdx = events.findIndex((e) => e.type === 'close');
   const before = closeIdx === -1 ? events : events.slice(0, closeIdx);
   const closeEvent = closeIdx === -1 ? null : events[closeIdx];
   const expectedClose = Array.isArray(c.close) ? c.close : [c.close];
-  const problems = [...violations];
+  const problems = [...decoded.problems, ...violations];
 
   let verdict = 'OK';
   if (c.check) {

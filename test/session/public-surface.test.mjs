@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { EventEmitter, once } from 'node:events';
 import { WebSocket, WebSocketServer } from '../../dist/esm/index.js';
 
-/** The public API of ws (doc/ws.md, class WebSocket), plus our sendPrepared, droppedMessages and isPaused. */
+/** The public API of ws (doc/ws.md, class WebSocket), plus our sendPrepared, sharedDeflate (its compressed counterpart), droppedMessages and isPaused. */
 const PUBLIC = [
   'CLOSED', 'CLOSING', 'CONNECTING', 'OPEN',
   'addEventListener', 'binaryType', 'bufferedAmount', 'close', 'constructor', 'droppedMessages', 'extensions',
   'isPaused', 'onclose', 'onerror', 'onmessage', 'onopen', 'pause', 'ping', 'pong', 'protocol', 'readyState',
-  'removeEventListener', 'resume', 'send', 'sendPrepared', 'terminate', 'url',
+  'removeEventListener', 'resume', 'send', 'sendPrepared', 'sharedDeflate', 'terminate', 'url',
 ].sort();
 
 /** The names the connection core and the socket binding used to hang on the WebSocket. */
