@@ -91,9 +91,19 @@ export class RecoveryStore {
     this.#barriers.set(id, this.#track(run()));
   }
 
-  /** Resolves when the session's record is saved (undefined: no save in flight). */
-  barrier(id: string): Promise<void> | undefined {
-    return this.#barriers.get(id);
+  /**
+   * Appends a push to a session's own stream, then hands the entry to
+   * `deliver` (nothing when this node no longer holds the session). The
+   * store takes a push only for the node the record names, so a record
+   * being saved (a session that just started) goes first.
+   */
+  push(stream: string, text: string, id: string, deliver: (entry: SharedEntry) => void): void {
+    const send = (): void => {
+      void this.store.appendOwned(stream, text, id, this.node).then((entry) => entry !== null && deliver(entry), () => undefined);
+    };
+    const barrier = this.#barriers.get(id);
+    if (barrier === undefined) send();
+    else void barrier.then(send);
   }
 
   async #saveNow(t: RecordSource): Promise<void> {

@@ -5,7 +5,9 @@ import type { HistoryEntry } from './history.js';
 import type { Peer } from './registry.js';
 import type { Start } from './recovery-store.js';
 import type { Session } from './session.js';
+import type { Recovery } from './retention.js';
 import type { SessionRecord } from './shared-history.js';
+import type { RecoveryStats } from './types.js';
 
 /** What recovery needs from the router. */
 export interface RecoveryHost {
@@ -79,3 +81,10 @@ export interface Replay {
 export const ALL_STREAM = 'all';
 export const groupStream = (group: string): string => `g:${group}`;
 export const userStream = (id: string): string => `u:${id}`;
+
+/** ServerStats.recovery (zeros when recovery is off). */
+export function recoveryStats(recovery: Recovery | null): RecoveryStats {
+  if (recovery === null) return { retained: 0, resumed: 0, recovered: 0, notRecovered: 0, entries: 0, bytes: 0, unrecorded: 0, shared: false };
+  const { entries, bytes } = recovery.history.stats;
+  return { retained: recovery.retained, ...recovery.counters, entries, bytes, shared: recovery.shared !== null };
+}

@@ -24,14 +24,14 @@ import { MemoryHistory } from './history.js';
 import type { Peer } from './registry.js';
 import { localGap, sharedGap } from './gaps.js';
 import { Replays, writeReplay } from './replays.js';
+import { RetainedSessions } from './retained.js';
 import { ALL_STREAM, groupStream, userStream, type Entry, type Fate, type RecoveryHost, type Replay, type Track } from './recovery-types.js';
 import { RecoveryStore, type Start } from './recovery-store.js';
 import type { Session } from './session.js';
 import type { SharedHistory } from './shared-history.js';
-import type { RecoveryOptions, RecoveryStats } from './types.js';
+import type { RecoveryOptions } from './types.js';
 
-export { ALL_STREAM, groupStream, userStream, type Fate, type RecoveryHost, type Track } from './recovery-types.js';
-
+export { ALL_STREAM, groupStream, userStream, recoveryStats, type Fate, type RecoveryHost, type Track } from './recovery-types.js';
 
 const sha256 = (token: string): Buffer => createHash('sha256').update(token).digest();
 
@@ -42,10 +42,9 @@ export class Recovery {
   readonly #host: RecoveryHost;
   /** Every session of our protocol, live or retained, by id. */
   readonly #tracks = new Map<string, Track>();
-  readonly #aliases = new Map<string, number>();
   readonly #replays = new Replays();
+  readonly #held: RetainedSessions;
   readonly #issued = new WeakMap<Session<unknown>, string>();
-  #retained = 0;
   #sweeper: NodeJS.Timeout | null;
 
   /** The store every node shares (the Redis adapter's), or null: this process keeps its own history. */
@@ -54,6 +53,7 @@ export class Recovery {
   constructor(options: Required<RecoveryOptions>, host: RecoveryHost, shared: { store: SharedHistory; node: string } | null = null) {
     this.options = options;
     this.#host = host;
+    this.#held = new RetainedSessions(host, options.maxDisconnection, (t) => this.end(t));
     this.history = new MemoryHistory({ maxMessages: options.maxMessages, maxBytes: options.maxBytes, maxAge: options.maxDisconnection });
     this.shared = shared === null ? null : new RecoveryStore(shared.store, shared.node, options.maxDisconnection, {
       heldIds: () => [...this.#tracks.values()].filter((t) => t.state !== 'retained').map((t) => t.session.id),
@@ -66,7 +66,7 @@ export class Recovery {
   }
 
   get retained(): number {
-    return this.#retained;
+    return this.#held.count;
   }
 
   /** Records a push (this process's history); sessions being resumed that receive the stream get it after their replay. */
@@ -91,19 +91,12 @@ export class Recovery {
   push(id: string, text: string): string | null {
     const shared = this.shared;
     if (shared === null) return this.append(userStream(id), text, null).text;
-    const send = (): void => {
-      void shared.store.appendOwned(userStream(id), text, id, shared.node).then((entry) => {
-        if (entry === null) return;
-        this.observe(entry);
-        const t = this.#tracks.get(id);
-        const peer = t === undefined || t.state !== 'live' ? undefined : this.#host.connectionOf(t.session);
-        if (peer !== undefined) this.#host.write(peer, entry.text);
-      }, () => undefined);
-    };
-    // The store takes a push only for the node its record names: a record being saved (a session just started) comes first.
-    const barrier = shared.barrier(id);
-    if (barrier === undefined) send();
-    else void barrier.then(send);
+    shared.push(userStream(id), text, id, (entry) => {
+      this.observe(entry);
+      const t = this.#tracks.get(id);
+      const peer = t === undefined || t.state !== 'live' ? undefined : this.#host.connectionOf(t.session);
+      if (peer !== undefined) this.#host.write(peer, entry.text);
+    });
     return null;
   }
 
@@ -125,13 +118,13 @@ export class Recovery {
 
   /** The retained sessions holding an alias. */
   *retainedWithAlias(alias: string): Iterable<Session<unknown>> {
-    if (!this.#aliases.has(alias)) return;
+    if (!this.#held.aliasHeld(alias)) return;
     for (const t of this.#tracks.values()) if (t.state !== 'live' && t.reserved === alias) yield t.session;
   }
 
   /** True when a retained session holds the alias: it stays reserved for its return. */
   aliasHeld(alias: string): boolean {
-    return this.#aliases.has(alias);
+    return this.#held.aliasHeld(alias);
   }
 
   /** A fresh session of our protocol started: returns its resume token. */
@@ -193,7 +186,7 @@ export class Recovery {
    */
   closed(peer: Peer, code: number, reason: string): Fate {
     const r = this.#replays.take(peer);
-    if (r !== undefined) this.#releaseAll(r.held);
+    if (r !== undefined) this.#held.releaseAll(r.held);
     const t = this.#tracks.get(peer.session!.id);
     if (t === undefined) return 'ended';
     if (t.moved) {
@@ -209,18 +202,12 @@ export class Recovery {
     t.code = code;
     t.reason = reason;
     if (this.#host.closing) {
-      if (this.shared === null) {
-        this.#drop(t);
-        return 'ended';
-      }
-      // Handed over: saved as retained, for another node or the next process.
-      t.state = 'retained';
-      t.expires = Date.now() + this.options.maxDisconnection;
-      this.shared.save(t);
+      // Handed over with a shared store: saved as retained, for another node or the next process.
+      if (this.shared !== null) this.shared.save(Object.assign(t, { state: 'retained', expires: Date.now() + this.options.maxDisconnection }));
       this.#drop(t);
-      return 'handed';
+      return this.shared === null ? 'ended' : 'handed';
     }
-    this.#toRetained(t);
+    this.#held.enter(t);
     this.shared?.save(t);
     return 'retained';
   }
@@ -239,46 +226,8 @@ export class Recovery {
     else if (this.#tracks.get(id) === t) this.#drop(t);
   }
 
-  #toRetained(t: Track): void {
-    if (t.state === 'live') {
-      this.#retained++;
-      const alias = (t.reserved = t.session.alias);
-      if (alias !== null) this.#aliases.set(alias, (this.#aliases.get(alias) ?? 0) + 1);
-      t.held = t.session.groupList();
-      for (const group of t.held) this.#host.hold(group);
-    }
-    t.state = 'retained';
-    t.expires = Date.now() + this.options.maxDisconnection;
-    if (t.timer !== null) clearTimeout(t.timer);
-    t.timer = setTimeout(() => this.end(t), this.options.maxDisconnection);
-    t.timer.unref();
-  }
-
-  /** Leaves the retained state (resumed or ended); returns the groups still held, when `keep`. */
-  #fromRetained(t: Track, keep = false): string[] {
-    if (t.timer !== null) clearTimeout(t.timer);
-    t.timer = null;
-    if (t.state === 'live') return [];
-    this.#retained--;
-    const held = t.held;
-    t.held = [];
-    if (!keep) this.#releaseAll(held);
-    const alias = t.reserved;
-    t.reserved = null;
-    const n = alias === null ? undefined : this.#aliases.get(alias);
-    if (n !== undefined) {
-      if (n <= 1) this.#aliases.delete(alias!);
-      else this.#aliases.set(alias!, n - 1);
-    }
-    return keep ? held : [];
-  }
-
-  #releaseAll(groups: string[]): void {
-    for (const group of groups) this.#host.release(group);
-  }
-
   #drop(t: Track): void {
-    this.#fromRetained(t);
+    this.#held.leave(t);
     this.#tracks.delete(t.session.id);
     for (const stream of t.refs) this.history.unref(stream);
     t.refs.clear();
@@ -327,7 +276,7 @@ export class Recovery {
     const session = this.#host.restore(id, record);
     const t: Track = { session, hash, state: 'live', starts: new Map(Object.entries(record.starts)), refs: new Set(), timer: null, reserved: null, held: [], expires: 0, code: record.code, reason: record.reason };
     this.#tracks.set(id, t);
-    this.#toRetained(t);
+    this.#held.enter(t);
     t.state = 'claimed';
     // Its previous node lets go of it (a half-open connection there is dropped).
     if (record.node !== this.shared!.node) this.#host.moved(id, record.node);
@@ -353,7 +302,7 @@ export class Recovery {
   /** A claimed resume did not happen: the new connection left meanwhile. */
   release(t: Track): void {
     if (!this.holds(t)) return;
-    this.#toRetained(t);
+    this.#held.enter(t);
     this.shared?.save(t);
   }
 
@@ -369,7 +318,7 @@ export class Recovery {
     const streams = this.#streams(session);
     const starts = new Map(t.starts);
     // The groups stay held until the session is indexed again (flush): no broadcast from another node is missed meanwhile.
-    const held = this.#fromRetained(t, true);
+    const held = this.#held.leave(t, true);
     t.state = 'live';
     const token = randomBytes(32).toString('base64url');
     t.hash = sha256(token);
@@ -398,7 +347,7 @@ export class Recovery {
       writeReplay(peer, r);
       this.#host.attach(peer, r.recovered);
     }
-    this.#releaseAll(r.held);
+    this.#held.releaseAll(r.held);
   }
 
 
@@ -446,11 +395,4 @@ export class Recovery {
       }
     }
   }
-}
-
-/** ServerStats.recovery (zeros when recovery is off). */
-export function recoveryStats(recovery: Recovery | null): RecoveryStats {
-  if (recovery === null) return { retained: 0, resumed: 0, recovered: 0, notRecovered: 0, entries: 0, bytes: 0, unrecorded: 0, shared: false };
-  const { entries, bytes } = recovery.history.stats;
-  return { retained: recovery.retained, ...recovery.counters, entries, bytes, shared: recovery.shared !== null };
 }

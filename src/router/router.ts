@@ -71,6 +71,8 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, N
   readonly pacer: PresencePacer;
   /** Where sessions call back when the application changes them. */
   readonly #bridge: SessionBridge;
+  /** What sessions are made with (a session restored by session recovery too). */
+  readonly sessionHost: SessionHost;
   /** Set by shutdown(): new work is refused with `shutting_down`. */
   closing = false;
   #inflight = 0;
@@ -91,7 +93,7 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, N
     this.registry = new Registry(adapter);
     this.node = new AdapterNodeBridge(this);
     this.options = options;
-    this.#bridge = new SessionBridge(this);
+    this.sessionHost = this.#bridge = new SessionBridge(this);
     this.hooks = hooks;
     this.#events = events;
     const limits = { maxDepth: options.maxDepth, maxNameLength: options.maxNameLength };
@@ -282,11 +284,6 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, N
     this.#events.backpressure(this.peers.get(ws)?.session ?? null, 'close', queued);
   }
 
-  /** What sessions are made with (a session restored by session recovery too). */
-  get sessionHost(): SessionHost {
-    return this.#bridge;
-  }
-
   /** Turns a successful authentication into a registered, announced session. */
   startSession(peer: Peer, init: SessionInit): Session<unknown> {
     const session = new Session<unknown>(this.#bridge, { id: randomUUID(), protocol: peer.codec.name, ...init });
@@ -307,8 +304,7 @@ export class Router implements OutboundGate, ActionHost, AuthHost, BridgeHost, N
     peer.state = 'open';
     session.setLive(true);
     this.registry.add(peer);
-    // Recorded from the start with recovery: what the application pushes at once is kept too.
-    if (peer.codec.name === 'v1') this.recovery?.start(session);
+    if (peer.codec.name === 'v1') this.recovery?.start(session); // so what the application pushes at once is recorded
     this.#events.session(session);
     this.announce(peer);
     return session;

@@ -25,7 +25,7 @@ import type { PublicClient } from '../router/wire.js';
 import type { SharedHistory } from '../router/shared-history.js';
 import type { Bus, BusEvents } from './bus.js';
 import { Replica, type NodeEntry } from './replica.js';
-import { Requests } from './requests.js';
+import { deadline, Requests } from './requests.js';
 
 /** Timing of a remote adapter (docs/scaling.md). */
 export interface RemoteAdapterOptions {
@@ -397,13 +397,4 @@ export class RemoteAdapter implements Adapter {
     if (this.#state === 'started') this.#publish(STATE, HELLO, String(this.#seq));
     this.#node?.connectivity(null);
   }
-}
-
-/** The bus's start, or an Error once `ms` pass (a broker out of reach must not hang listen()). */
-function deadline(start: Promise<void>, ms: number, kind: string): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the ${kind} adapter could not reach its broker within ${ms} ms`)), ms);
-  });
-  return Promise.race([start, late]).finally(() => clearTimeout(timer));
 }

@@ -76,3 +76,12 @@ export class Requests {
     p.settle(p.answers, [...p.gone, ...p.waiting]);
   }
 }
+
+/** The bus's start, or an Error once `ms` pass (a broker out of reach must not hang listen()). */
+export function deadline(start: Promise<void>, ms: number, kind: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the ${kind} adapter could not reach its broker within ${ms} ms`)), ms);
+  });
+  return Promise.race([start, late]).finally(() => clearTimeout(timer));
+}
