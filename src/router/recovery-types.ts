@@ -5,7 +5,6 @@ import type { HistoryEntry } from './history.js';
 import type { Peer } from './registry.js';
 import type { Start } from './recovery-store.js';
 import type { Session } from './session.js';
-import type { Recovery } from './retention.js';
 import type { SessionRecord } from './shared-history.js';
 import type { RecoveryStats } from './types.js';
 
@@ -82,8 +81,16 @@ export const ALL_STREAM = 'all';
 export const groupStream = (group: string): string => `g:${group}`;
 export const userStream = (id: string): string => `u:${id}`;
 
+/** What the stats read of ./retention.ts's Recovery. */
+interface CountedRecovery {
+  readonly retained: number;
+  readonly counters: { resumed: number; recovered: number; notRecovered: number; unrecorded: number };
+  readonly history: { readonly stats: { entries: number; bytes: number } };
+  readonly shared: unknown;
+}
+
 /** ServerStats.recovery (zeros when recovery is off). */
-export function recoveryStats(recovery: Recovery | null): RecoveryStats {
+export function recoveryStats(recovery: CountedRecovery | null): RecoveryStats {
   if (recovery === null) return { retained: 0, resumed: 0, recovered: 0, notRecovered: 0, entries: 0, bytes: 0, unrecorded: 0, shared: false };
   const { entries, bytes } = recovery.history.stats;
   return { retained: recovery.retained, ...recovery.counters, entries, bytes, shared: recovery.shared !== null };
