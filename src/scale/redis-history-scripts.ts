@@ -21,10 +21,17 @@ import { createHash } from 'node:crypto';
 export interface Script {
   readonly body: string;
   readonly sha: string;
+  /**
+   * Appends, whose order is the order of the calls: always sent with their
+   * body (EVAL; Redis still compiles a body once and finds it by its SHA-1).
+   * With EVALSHA, a call refused NOSCRIPT (a script cache emptied by a
+   * restart or SCRIPT FLUSH) would run again after calls sent behind it.
+   */
+  readonly ordered: boolean;
 }
 
-function script(body: string): Script {
-  return { body, sha: createHash('sha1').update(body).digest('hex') };
+function script(body: string, ordered = false): Script {
+  return { body, sha: createHash('sha1').update(body).digest('hex'), ordered };
 }
 
 // string.format('%d') renders integers: Lua 5.1 numbers are doubles, and
@@ -83,14 +90,14 @@ export const PUBLISH = script(`${APPEND}
 local o, e, id, full = append(KEYS[1], KEYS[2], KEYS[3], 3)
 redis.call('PUBLISH', ARGV[1], ARGV[2] .. o .. '\\n' .. full)
 return o
-`);
+`, true);
 
 /** KEYS: stream, meta, record, sequence. ARGV: node, then append's. -> nil unless the record names the node, else offset, epoch, id, text, sequence. */
 export const APPEND_OWNED = script(`${APPEND}
 if redis.call('HGET', KEYS[3], 'node') ~= ARGV[1] then return false end
 local o, e, id, full, q = append(KEYS[1], KEYS[2], KEYS[4], 2)
 return {o, e, id, full, q}
-`);
+`, true);
 
 /** KEYS: meta. ARGV: candidate epoch, meta TTL. -> epoch, last offset. */
 export const POSITION = script(`

@@ -222,6 +222,7 @@ export class RedisHistory implements SharedHistory {
   async #run(script: Script, keys: string[], args: string[]): Promise<unknown> {
     if (!this.#link.ready()) throw new Error('RedisHistory: the client is not ready');
     const tail = [String(keys.length), ...keys, ...args];
+    if (script.ordered) return this.#link.command(['EVAL', script.body, ...tail]);
     try {
       return await this.#link.command(['EVALSHA', script.sha, ...tail]);
     } catch (error) {

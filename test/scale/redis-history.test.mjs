@@ -170,6 +170,18 @@ for (const flavour of flavours) {
       assert.equal(a.history.stats.failures + b.history.stats.failures, 0);
     });
 
+    test('appends issued without waiting keep their order, also right after the script cache was flushed', async () => {
+      const { history, raw } = await store();
+      await raw('SCRIPT', 'FLUSH');
+      const stream = 'ordered';
+      const calls = [];
+      for (let i = 1; i <= 20; i++) calls.push(history.publish(stream, `{"n":${i}}`, null, 'nowhere', ''));
+      for (let i = 21; i <= 25; i++) calls.push(history.appendOwned(stream, `{"n":${i}}`, 'nobody', 'node'));
+      await Promise.all(calls);
+      const entries = await history.since(stream, { e: (await history.position(stream)).e, o: 0 });
+      assert.deepEqual(entries.map((e) => JSON.parse(e.text).n), Array.from({ length: 20 }, (_, i) => i + 1), 'offset order is call order');
+    });
+
     test('since(): same position [], another epoch, ahead or malformed null', async () => {
       const { history } = await store();
       for (let i = 0; i < 3; i++) assert.equal(await history.publish('all', `{"i":${i}}`, null, 'x', ''), true);
