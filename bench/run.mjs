@@ -17,6 +17,7 @@ import { renderConsole, renderMarkdown, renderSvg } from './lib/report.mjs';
 import { MICRO_TARGETS, ECHO_TARGETS, CONNECTION_TARGETS, FANOUT_TARGETS, DEFLATE_TARGETS } from './targets.mjs';
 import { runScale } from './lib/scale.mjs';
 import { runDeflate } from './lib/deflate.mjs';
+import { echoWindow } from './lib/echo-window.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const RESULTS_DIR = here('./results/');
@@ -302,15 +303,7 @@ async function echoOnce(t, samples) {
     const c = await connectAll(s.port, opts.echoClients, s.client);
     if (c.opened !== opts.echoClients) throw new Error(`echo: only ${c.opened}/${opts.echoClients} clients connected to ${t.id}`);
     await Promise.all(workers.map((w) => w.rpc.call('echoStart', { size: opts.echoSize, binary: false })));
-    await sleep(opts.echoWarmupSeconds * 1000);
-    await s.api.call('cpuMark');
-    await Promise.all(workers.map((w) => w.rpc.call('echoMark')));
-    const t0 = performance.now();
-    await sleep(opts.echoSeconds * 1000);
-    const stops = await Promise.all(workers.map((w) => w.rpc.call('echoStop', {}, 10000)));
-    const secs = (performance.now() - t0) / 1000;
-    const cpu = await s.api.call('cpuRead');
-    const count = stops.reduce((a, x) => a + x.count, 0);
+    const { stops, secs, cpu, count } = await echoWindow(s, workers, opts);
     const lat = stops.flatMap((x) => x.lat);
     const sample = {
       rtps: count / secs,

@@ -20,6 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { deflateRawSync } from 'node:zlib';
 import { summarize } from './stats.mjs';
 import { jsonMessage } from './json-payload.mjs';
+import { echoWindow } from './echo-window.mjs';
 
 const rotate = (xs, r) => (xs.length ? xs.map((_, i) => xs[(i + r) % xs.length]) : xs);
 
@@ -140,15 +141,7 @@ export async function runDeflate(ctx) {
     const distinct = Math.max(8, Math.ceil(65536 / size));
     const payloads = Array.from({ length: distinct }, (_, i) => deflateAlone(jsonMessage(size, 1_000_000 + i)).toString('base64'));
     await Promise.all(workers.map((w) => w.rpc.call('echoStart', { size, binary: false, payloads, rsv1: true })));
-    await sleep(opts.echoWarmupSeconds * 1000);
-    await s.api.call('cpuMark');
-    await Promise.all(workers.map((w) => w.rpc.call('echoMark')));
-    const t0 = performance.now();
-    await sleep(opts.echoSeconds * 1000);
-    const stops = await Promise.all(workers.map((w) => w.rpc.call('echoStop', {}, 10000)));
-    const secs = (performance.now() - t0) / 1000;
-    const cpu = await s.api.call('cpuRead');
-    const count = stops.reduce((a, x) => a + x.count, 0);
+    const { stops, secs, cpu, count } = await echoWindow(s, workers, opts);
     if (count === 0) throw new Error('no echo came back');
     return {
       rtps: count / secs,
