@@ -4,13 +4,13 @@
 // lib/report.mjs for the console, the target checks and the "Compression"
 // section of docs/benchmarks.md.
 import { fmtNum } from './report.mjs';
+import { mdCellTable, mdEsc } from './report-md.mjs';
 
 export const isDeflateRow = (row) => row.scenario.startsWith('deflate-');
 
 /** Deflate rows must be at least this large to be compressed by both servers (threshold 1024, ws's and ours). */
 const COMPRESSED_FROM = 1024;
 
-const mdEsc = (s) => String(s).replace(/\|/g, '\\|');
 const ratioText = (r) => (Number.isFinite(r) ? `${r >= 10 ? r.toFixed(1) : r >= 0.1 ? r.toFixed(2) : r.toFixed(3)}×` : 'n/a');
 const pct = (x) => (Number.isFinite(x) ? `${Math.round(x * 100)}%` : 'n/a');
 const range = (m) => (m ? `${fmtNum(m.min)} – ${fmtNum(m.max)}` : '–');
@@ -20,9 +20,8 @@ function rowsOf(results, scenario) {
 }
 const baseOf = (rows, row) => rows.find((b) => b.baseline && b.case === row.case);
 
-export const FANOUT_HEADERS = ['Case', 'Target', 'Server CPU per delivered msg', 'CPU ×ws ↓', 'Bytes on the wire per msg', '÷ JSON size', 'Sent compressed', 'Delivered (median)', 'Notes'];
-export function fanoutCells(results) {
-  const rows = rowsOf(results, 'deflate-fanout');
+/** Cells shared by the fan-out and echo tables; `last` is the table's own last column. */
+function compressionCells(rows, last) {
   return rows.map((row) => {
     const base = baseOf(rows, row);
     return [
@@ -33,28 +32,19 @@ export function fanoutCells(results) {
       `${fmtNum(row.bytes.median)} B`,
       ratioText(row.bytes.median / row.size),
       pct(row.compressed.median),
-      `${fmtNum(row.rate.median)} msgs/s`,
-      row.ok ? 'all delivered' : 'INCOMPLETE',
+      ...last(row),
     ];
   });
 }
 
+export const FANOUT_HEADERS = ['Case', 'Target', 'Server CPU per delivered msg', 'CPU ×ws ↓', 'Bytes on the wire per msg', '÷ JSON size', 'Sent compressed', 'Delivered (median)', 'Notes'];
+export function fanoutCells(results) {
+  return compressionCells(rowsOf(results, 'deflate-fanout'), (row) => [`${fmtNum(row.rate.median)} msgs/s`, row.ok ? 'all delivered' : 'INCOMPLETE']);
+}
+
 export const ECHO_HEADERS = ['Case', 'Target', 'Server CPU per round trip', 'CPU ×ws ↓', 'Bytes sent per round trip', '÷ JSON size', 'Answered compressed', 'Round trips/s'];
 export function echoCells(results) {
-  const rows = rowsOf(results, 'deflate-echo');
-  return rows.map((row) => {
-    const base = baseOf(rows, row);
-    return [
-      row.case,
-      row.label,
-      `${fmtNum(row.cost.median)} µs`,
-      ratioText(base ? row.cost.median / base.cost.median : NaN),
-      `${fmtNum(row.bytes.median)} B`,
-      ratioText(row.bytes.median / row.size),
-      pct(row.compressed.median),
-      fmtNum(row.rate.median),
-    ];
-  });
+  return compressionCells(rowsOf(results, 'deflate-echo'), (row) => [fmtNum(row.rate.median)]);
 }
 
 export const MEMORY_HEADERS = ['Case', 'Server', 'RSS per idle conn', 'heap per idle conn', 'RSS per conn after the broadcasts', 'heap per conn after the broadcasts'];
@@ -97,13 +87,6 @@ export function renderDeflateConsole(results) {
   return out.join('\n');
 }
 
-function mdTable(md, headers, cells, numeric) {
-  md.push(`| ${headers.join(' | ')} |`);
-  md.push(`| ${headers.map((_, i) => (numeric.includes(i) ? '---:' : '---')).join(' | ')} |`);
-  for (const r of cells) md.push(`| ${r.map(mdEsc).join(' | ')} |`);
-  md.push('');
-}
-
 /** The "Compression" section of docs/benchmarks.md (nothing when the run has no deflate rows). */
 export function mdDeflate(md, results) {
   const fan = rowsOf(results, 'deflate-fanout');
@@ -121,7 +104,7 @@ export function mdDeflate(md, results) {
     md.push('');
     md.push(`${n(fan[0].extra.perConn)} messages to each of ${n(fan[0].extra.recipients)} connections, in bursts of 5. **ours: router broadcast** is \`server.broadcast('bench', obj)\` on a \`WebSocketNodeServer\`: the message is serialized once and compressed once (no context takeover makes one compressed frame valid for every connection), and that one frame is written to all. **ours: clients loop** and **ws** run \`for (const c of wss.clients) c.send(msg)\`: ws compresses the message once per recipient, each time with that connection's context; our low-level \`WebSocket\` remembers the last string it compressed alone, so the same loop compresses once too. **Server CPU** is the server process's \`process.cpuUsage()\` (user + system, zlib's thread pool included) ÷ deliveries; **bytes on the wire** is everything the clients received (frame headers included) ÷ deliveries; the router's messages also carry its JSON envelope (about 55 bytes before compression).`);
     md.push('');
-    mdTable(md, FANOUT_HEADERS, fanoutCells(results), [2, 3, 4, 5, 6, 7]);
+    mdCellTable(md, FANOUT_HEADERS, fanoutCells(results), [2, 3, 4, 5, 6, 7]);
     const ratios = [];
     deflateChecks(results, (what, kase, row, ref) => row && ref && ratios.push({ size: row.size, r: row.cost.median / ref.cost.median }));
     const verdict = ratios.length === 0 ? 'not measured' : `${ratios.every((x) => x.r <= 0.1) ? 'met' : 'missed'} (${ratios.map((x) => `${x.size} B: ${ratioText(x.r)}`).join(', ')})`;
@@ -133,14 +116,14 @@ export function mdDeflate(md, results) {
     md.push('');
     md.push(`${s.echoClients} clients, each with one message in flight, sent compressed (deflated alone, as a client with no context takeover does) and echoed by \`ws.on('message', (d, b) => ws.send(d, { binary: b }))\`: the server inflates and compresses once per round trip, so this is the per-connection cost both libraries pay. ${s.echoSeconds} s measured per case.`);
     md.push('');
-    mdTable(md, ECHO_HEADERS, echoCells(results), [2, 3, 4, 5, 6, 7]);
+    mdCellTable(md, ECHO_HEADERS, echoCells(results), [2, 3, 4, 5, 6, 7]);
   }
   if (mem.length) {
     md.push('### Memory per connection with the extension negotiated');
     md.push('');
     md.push(`The server's RSS and V8 heap after a full GC, before and after ${n(s.conns)} connections open (idle), and again after the broadcasts above. A connection with context takeover keeps its compressor (zlib's deflate state: about 256 KiB at 15 window bits and memLevel 8) from its first compressed message on; one without keeps nothing between messages (what ours gains in RSS after the broadcasts is socket buffers and allocator slack, no zlib state).`);
     md.push('');
-    mdTable(md, MEMORY_HEADERS, memoryCells(results), [2, 3, 4, 5]);
+    mdCellTable(md, MEMORY_HEADERS, memoryCells(results), [2, 3, 4, 5]);
   }
   md.push('Spread over rounds (min – max) of the server CPU per message:');
   md.push('');

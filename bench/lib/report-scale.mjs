@@ -3,10 +3,10 @@
 // reference is the one-process deployment, not ws. Used by lib/report.mjs
 // for the console and for the "Scale-out" section of docs/benchmarks.md.
 import { fmtNum } from './report.mjs';
+import { mdCellTable, mdEsc } from './report-md.mjs';
 
 export const isScaleRow = (row) => row.scenario === 'scale' || row.scenario === 'scale-latency';
 
-const mdEsc = (s) => String(s).replace(/\|/g, '\\|');
 const ratioText = (r) => (Number.isFinite(r) ? `${r >= 10 ? r.toFixed(1) : r.toFixed(2)}×` : 'n/a');
 const ms = (x) => (Number.isFinite(x) ? `${x.toFixed(3)} ms` : 'n/a');
 const signedMs = (x) => (Number.isFinite(x) ? `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)} ms` : 'n/a');
@@ -70,13 +70,6 @@ export function renderScaleConsole(results) {
   return out.join('\n');
 }
 
-function mdTable(md, headers, cells, numeric) {
-  md.push(`| ${headers.join(' | ')} |`);
-  md.push(`| ${headers.map((_, i) => (numeric.includes(i) ? '---:' : '---')).join(' | ')} |`);
-  for (const r of cells) md.push(`| ${r.map(mdEsc).join(' | ')} |`);
-  md.push('');
-}
-
 /** The "Scale-out" section of docs/benchmarks.md (nothing when the run has no scale rows). */
 export function mdScale(md, results) {
   const { fan, lat } = scaleRows(results);
@@ -93,14 +86,14 @@ export function mdScale(md, results) {
     md.push('');
     md.push(`\`server.broadcast('bench', msg)\` issued on one node to all ${n(f0.extra.recipients)} connections, split evenly over the nodes in the two-node deployments (each client connects to the port of its node, and every node's session count is checked): ${n(f0.extra.perConn)} messages to each connection in bursts of ${f0.extra.burst}, as in the router fan-out above. The other node receives each broadcast once through the adapter and writes it to its own clients. **Server CPU per msg** is \`process.cpuUsage()\` (user + system) of every server process involved, summed — both nodes, and the cluster primary (the relay) — ÷ deliveries; the split by process is in the next column. **redis-server CPU** is the broker's own on-CPU time over the same span (from \`/proc/<pid>/task/*/schedstat\`, or \`/proc/<pid>/stat\` where the kernel keeps no schedstat: that file counts 10 ms clock ticks, more than the broker spends in one measurement), reported apart. **Delivered** is deliveries ÷ wall time until the last client has its last message.`);
     md.push('');
-    mdTable(md, SCALE_FANOUT_HEADERS, scaleFanoutCells(results), [2, 3, 4, 5, 7]);
+    mdCellTable(md, SCALE_FANOUT_HEADERS, scaleFanoutCells(results), [2, 3, 4, 5, 7]);
   }
   if (lat.length) {
     md.push(`### Private message latency across nodes`);
     md.push('');
     md.push(`Two clients, A and B, both held by one load-generator process so both ends read the same clock. A sends \`{"type":"message","id":…,"to":{"alias":…},"data":…}\` (64 B of data) ${n(s.scaleMessages || 2000)} times, one at a time (the next once B has the message and A the server's reply); the figure is the time from A's write to B's receipt. In the multi-node deployments it is measured with A and B on the same node and on different nodes, where the message goes to B's node through the adapter and A's reply waits for that node's confirmation. "vs one process" and "vs same node" are differences of the medians.`);
     md.push('');
-    mdTable(md, SCALE_LATENCY_HEADERS, scaleLatencyCells(results), [1, 2, 3, 4, 5]);
+    mdCellTable(md, SCALE_LATENCY_HEADERS, scaleLatencyCells(results), [1, 2, 3, 4, 5]);
   }
   md.push('Spread over rounds (min – max):');
   md.push('');

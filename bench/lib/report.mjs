@@ -2,6 +2,7 @@
 // the SVG chart (hand-written SVG, no dependency). The scale-out scenario,
 // whose reference is one process rather than ws, has its own tables
 // (./report-scale.mjs) and stays out of the ws tables and the chart.
+import { mdEsc } from './report-md.mjs';
 import { isScaleRow as isScaleOnly, renderScaleConsole, mdScale } from './report-scale.mjs';
 import { isDeflateRow, renderDeflateConsole, mdDeflate, deflateChecks } from './report-deflate.mjs';
 
@@ -106,7 +107,6 @@ const METRIC_NAMES = {
 const metricName = (m) => METRIC_NAMES[m.unit] || m.unit;
 
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const mdEsc = (s) => String(s).replace(/\|/g, '\\|');
 
 /** Bars of "times better than ws" on a log scale: right of 1× is better. */
 export function renderSvg(results, big = null) {

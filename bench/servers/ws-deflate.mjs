@@ -11,7 +11,12 @@ export const label = 'ws, perMessageDeflate: true';
 /** What the load generator offers: what Chromium and Firefox send. */
 export const client = { extensions: 'permessage-deflate; client_max_window_bits' };
 
-export async function start({ host, port }) {
+export function start(options) {
+  return serve(WebSocketServer, options);
+}
+
+/** The application, for any ws-compatible WebSocketServer class (ours-deflate.mjs runs it on ours). */
+export async function serve(WebSocketServer, { host, port }) {
   const wss = new WebSocketServer({ host, port, maxPayload: 100 * 1024 * 1024, perMessageDeflate: true });
   await once(wss, 'listening');
   wss.on('connection', (ws) => {

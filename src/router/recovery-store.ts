@@ -41,10 +41,12 @@ export class RecoveryStore {
   #timer: NodeJS.Timeout | null;
   /** Saves in flight (server.close() waits for them). */
   readonly #inflight = new Set<Promise<unknown>>();
-  /** Sessions whose record is being saved, and whether another save is due after it. */
-  readonly #saving = new Map<string, boolean>();
-  /** Per session, the save in flight: a push to it waits, since the store takes a push only for a saved holder. */
-  readonly #barriers = new Map<string, Promise<void>>();
+  /**
+   * Sessions whose record is being saved: whether another save is due after
+   * this one, and when they are done (a push waits for it: the store takes a
+   * push only for a saved holder).
+   */
+  readonly #saving = new Map<string, { again: boolean; done: Promise<void> }>();
 
   constructor(store: SharedHistory, node: string, maxDisconnection: number, host: StoreHost) {
     this.store = store;
@@ -74,21 +76,21 @@ export class RecoveryStore {
    */
   save(source: RecordSource): void {
     const id = source.session.id;
-    if (this.#saving.has(id)) {
-      this.#saving.set(id, true);
+    const running = this.#saving.get(id);
+    if (running !== undefined) {
+      running.again = true;
       return;
     }
-    this.#saving.set(id, false);
+    const state = { again: false, done: Promise.resolve() };
+    this.#saving.set(id, state);
     const run = async (): Promise<void> => {
-      for (;;) {
+      do {
+        state.again = false;
         await this.#saveNow(source);
-        if (this.#saving.get(id) !== true) break;
-        this.#saving.set(id, false);
-      }
+      } while (state.again);
       this.#saving.delete(id);
-      this.#barriers.delete(id);
     };
-    this.#barriers.set(id, this.#track(run()));
+    state.done = this.#track(run());
   }
 
   /**
@@ -101,7 +103,7 @@ export class RecoveryStore {
     const send = (): void => {
       void this.store.appendOwned(stream, text, id, this.node).then((entry) => entry !== null && deliver(entry), () => undefined);
     };
-    const barrier = this.#barriers.get(id);
+    const barrier = this.#saving.get(id)?.done;
     if (barrier === undefined) send();
     else void barrier.then(send);
   }
