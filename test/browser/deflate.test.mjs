@@ -6,27 +6,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { spawn } from 'node:child_process';
 import { inflateRawSync, constants as zlib } from 'node:zlib';
-import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../helpers/chromium.mjs';
+import { startDemo, stopDemo } from '../helpers/demo-process.mjs';
 import { FrameReader } from '../helpers/frames.mjs';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const WAIT = 10_000;
 const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 let demo, proxy, browser;
-
-async function startDemo() {
-  const child = spawn(process.execPath, ['examples/chat/server.mjs'], { cwd: ROOT, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  for (let i = 0; i < 100 && !/open http:\/\/127\.0\.0\.1:(\d+)/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
-  const m = /open http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-  assert.ok(m, `the demo says where to open it: ${out}`);
-  return { child, port: Number(m[1]) };
-}
 
 /**
  * Forwards 127.0.0.1:<port> to the demo and, on connections that upgrade to
@@ -72,11 +59,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   proxy?.server.close();
-  if (demo && demo.child.exitCode === null) {
-    const exited = new Promise((r) => demo.child.once('exit', r));
-    demo.child.kill('SIGTERM');
-    await exited;
-  }
+  if (demo) await stopDemo(demo);
 });
 
 async function signIn(name) {

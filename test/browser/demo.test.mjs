@@ -4,33 +4,16 @@
 // screenshot goes to test-output/demo/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../helpers/chromium.mjs';
+import { startDemo, stopDemo } from '../helpers/demo-process.mjs';
 
 // Paths are relative to the package root, wherever the test is run from.
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const OUT = `${ROOT}test-output/demo`;
 const WAIT = 10_000;
 let server, browser, port;
-
-async function startDemo(onPort = 0) {
-  const child = spawn(process.execPath, ['examples/chat/server.mjs'], { cwd: ROOT, env: { ...process.env, PORT: String(onPort) }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  for (let i = 0; i < 100 && !/open http:\/\/127\.0\.0\.1:(\d+)/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
-  const m = /open http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-  assert.ok(m, `the demo says where to open it: ${out}`);
-  return { child, port: Number(m[1]), output: () => out };
-}
-async function stopDemo(s) {
-  if (s.child.exitCode !== null) return;
-  const exited = new Promise((r) => s.child.once('exit', r));
-  s.child.kill('SIGTERM');
-  await exited;
-}
 
 before(async () => {
   mkdirSync(OUT, { recursive: true });
